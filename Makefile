@@ -1,0 +1,68 @@
+# ptreclaim — build, test, demo, bench, traces.
+# `make demo` and `make test` work on a fresh Debian 12 machine: missing Debian packages are
+# installed first (needs root, as on the project's machines).
+
+SHELL := /bin/bash
+BUILD := build
+SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
+SWIFT_FLAGS := -c release
+CC ?= cc
+
+# Debian packages the build and the tests need.
+DEB_PACKAGES := libunwind-dev libjemalloc-dev libjemalloc2 libtcmalloc-minimal4 \
+                libgoogle-perftools-dev libmimalloc-dev libmimalloc2.0 strace
+
+.PHONY: all deps recorder cli programs test demo bench traces clean
+all: deps recorder cli programs
+
+# ---- Debian packages ---------------------------------------------------------------------
+# `apt-get update` runs once, and only when something is missing.
+deps: $(BUILD)/.deps-ok
+$(BUILD)/.deps-ok: Makefile
+	@mkdir -p $(BUILD)
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@touch $@
+
+# ---- the recorder: libptreclaim.so, C, no Swift runtime ------------------------------------
+RECORDER_SRC := $(wildcard Sources/recorder/*.c)
+RECORDER_HDR := $(wildcard Sources/recorder/*.h) Sources/CPTFormat/include/ptreclaim_trace.h
+RECORDER_CFLAGS := -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra -Wno-unused-parameter \
+                   -D_GNU_SOURCE -ftls-model=initial-exec -ISources/CPTFormat/include -ISources/recorder
+RECORDER_LIBS := -ldl -lpthread -lunwind
+
+recorder: $(BUILD)/libptreclaim.so
+$(BUILD)/libptreclaim.so: $(RECORDER_SRC) $(RECORDER_HDR) | deps
+	$(CC) $(RECORDER_CFLAGS) -shared -Wl,-z,now -o $@ $(RECORDER_SRC) $(RECORDER_LIBS)
+	@if readelf -d $@ | grep -q 'NEEDED.*libswift'; then echo "libptreclaim.so links Swift" >&2; exit 1; fi
+
+# ---- the Swift command-line tool ----------------------------------------------------------
+SWIFT_SRC := $(shell find Sources -name '*.swift') Package.swift
+cli: $(BUILD)/ptreclaim
+$(BUILD)/ptreclaim: $(SWIFT_SRC) | deps
+	$(SWIFT) build $(SWIFT_FLAGS) --product ptreclaim
+	cp "$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)/ptreclaim" $@
+
+# ---- test programs (Tests/programs/*.c -> build/programs/*) --------------------------------
+PROGRAM_SRC := $(wildcard Tests/programs/*.c)
+PROGRAMS := $(patsubst Tests/programs/%.c,$(BUILD)/programs/%,$(PROGRAM_SRC))
+programs: $(PROGRAMS)
+$(BUILD)/programs/%: Tests/programs/%.c $(wildcard Tests/programs/*.h) | deps
+	@mkdir -p $(BUILD)/programs
+	$(CC) -O1 -g -Wall -D_GNU_SOURCE -ITests/programs -o $@ $< -pthread -ldl
+
+# ---- tests ---------------------------------------------------------------------------------
+test: all
+	PTRECLAIM_BUILD_DIR=$(CURDIR)/$(BUILD) $(SWIFT) test $(SWIFT_FLAGS)
+
+# ---- the main job on a bundled default -----------------------------------------------------
+demo: all
+	@mkdir -p $(BUILD)/demo
+	$(BUILD)/ptreclaim record --force -o $(BUILD)/demo/demo.ptr -- $(BUILD)/programs/demo_workload
+	$(BUILD)/ptreclaim report $(BUILD)/demo/demo.ptr
+
+clean:
+	rm -rf $(BUILD) .build

@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The recorder (Sources/recorder, C) is NOT a SwiftPM target: the Makefile builds it with cc so
+// that libptreclaim.so links only libc, libdl/libpthread and libunwind, never the Swift runtime.
+let package = Package(
+    name: "ptreclaim",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ptreclaim", targets: ["ptreclaim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // The trace format header, shared with the recorder.
+        .target(name: "CPTFormat", path: "Sources/CPTFormat"),
+        // Streaming trace reader.
+        .target(name: "PTTrace", dependencies: ["CPTFormat"], path: "Sources/PTTrace"),
+        // Address-space and page-table model, the four policies, replay.
+        .target(name: "PTModel", dependencies: ["PTTrace"], path: "Sources/PTModel"),
+        // Text and JSON reports.
+        .target(name: "PTReport", dependencies: ["PTTrace", "PTModel"], path: "Sources/PTReport"),
+        // Command-line front end.
+        .executableTarget(
+            name: "ptreclaim",
+            dependencies: [
+                "PTTrace", "PTModel", "PTReport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/ptreclaim"),
+        .testTarget(name: "PTTraceTests", dependencies: ["PTTrace"], path: "Tests/PTTraceTests"),
+        .testTarget(name: "PTModelTests", dependencies: ["PTModel", "PTTrace"], path: "Tests/PTModelTests"),
+        // Runs the real recorder on the programs in Tests/programs (built by the Makefile).
+        .testTarget(name: "IntegrationTests", dependencies: ["PTTrace", "PTModel", "PTReport"],
+                    path: "Tests/IntegrationTests"),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,219 @@
+/*
+ * ptreclaim trace format, version 1 — the single source of truth for record layouts.
+ *
+ * Included by the recorder (Sources/recorder, C, built with cc) and by the Swift reader
+ * (module CPTFormat). docs/trace-format.md explains the same layout in prose; when the two
+ * disagree this file wins and the doc is a bug.
+ *
+ * ---------------------------------------------------------------------------------------------
+ * FILE
+ *   offset 0: 8 bytes magic "PTRCLAIM"
+ *   offset 8: u16 little-endian format version (PTR_FORMAT_VERSION)
+ *   offset 10: u16 little-endian reserved, 0
+ *   offset 12: records, back to back, until a PTR_REC_END (0x00) byte or the end of the file.
+ *
+ * The recorder writes through a MAP_SHARED mapping of the file that it grows in windows, so the
+ * file may end in zero bytes (never-written space). A zero tag therefore means "no more data".
+ * A clean end writes PTR_REC_TRAILER and truncates the file to its length. A file with no
+ * trailer (killed, crashed, exec'd without the hook) is "truncated": readable up to its last
+ * complete record. Every record is written completely into the mapping before the next one
+ * starts, so a kill loses at most the record being written.
+ *
+ * PRIMITIVES
+ *   u8        one byte
+ *   uv        unsigned LEB128 varint (7 bits per byte, low first, high bit = more), at most 10 bytes
+ *   sv        zigzag-encoded signed value stored as uv: (n << 1) ^ (n >> 63)
+ *   str       uv length, then that many bytes (UTF-8 or raw bytes; no terminating NUL)
+ *   addr      sv delta against the ADDRESS REGISTER, which then becomes the decoded address.
+ *             The register starts at 0 at the start of the file and is updated by every addr.
+ *
+ * TAG BYTE
+ *   bits 0-5: record type (PTR_REC_*)
+ *   bit 6 (PTR_TAG_RESIDENCY): call records only — a RESIDENCY block follows the call's fields
+ *   bit 7 (PTR_TAG_FAILED):    call records only — the call failed; its result field is replaced
+ *                               by `uv errno`
+ *
+ * TIME
+ *   Every record marked [timed] starts, after its tag, with `uv dt`: nanoseconds of
+ *   CLOCK_MONOTONIC since the previous timed record (the first one: since header.mono_start_ns).
+ *   Records are written under the recorder's lock, so time never goes backwards in a file.
+ *
+ * THREAD
+ *   PTR_REC_THREAD sets the current thread; every later call record belongs to it. It is written
+ *   only when the calling thread differs from the previous call's thread.
+ *
+ * STACKS
+ *   Call stacks are a trie. PTR_REC_STACK defines node number N (1, 2, 3, ... in file order) as
+ *   (ip, parent): the node stands for frame `ip` called from the stack that node `parent` stands
+ *   for; parent 0 is the root, so the outermost frame (e.g. _start) has parent 0 and the leaf is
+ *   the innermost frame (the code that called mmap/madvise/...). A node is written once, before
+ *   the first record that uses it.
+ *   A call record's `stack` field is the leaf node number, sv-encoded as a delta against the
+ *   previous call record's stack number (initially 0). Stack number 0 means "no stack".
+ *   IPs are return addresses minus 1 (so they fall inside the calling instruction).
+ *
+ * RESIDENCY block (after a call's fields when PTR_TAG_RESIDENCY is set)
+ *   The population of the 2 MiB-aligned blocks enclosing the call's range, read just BEFORE the
+ *   real call. For munmap/madvise/mprotect/brk the range is the call's; for mremap the old range;
+ *   for mmap(MAP_FIXED) the new range; for sbrk/brk shrink the released range.
+ *     uv first_block        block index (address >> 21) of the first enclosing block
+ *     uv nblocks            number of enclosing blocks (first_block ... first_block+nblocks-1)
+ *     uv nlisted            number of blocks listed below; blocks not listed have no populated
+ *                           page (every entry none)
+ *     nlisted times:
+ *       uv block_gap        block index = previous listed index + 1 + gap (first: first_block + gap)
+ *       u8 kind             PTR_BLOCK_PTE or PTR_BLOCK_HUGE
+ *       kind PTE:  uv nruns, then nruns times { uv page_gap, uv npages }  (page numbers 0..511
+ *                  within the block; start = previous run's end + page_gap, first: page_gap)
+ *       kind HUGE: nothing (the block is mapped by one PMD entry: an anonymous or file THP)
+ *   A page is "populated" when pagemap reports it present or swapped.
+ *
+ * CALL RECORDS [timed]: tag, uv dt, sv stack, then the fields below, then the result, then the
+ * residency block if flagged. "result" is the success value; on failure (tag bit 7) it is
+ * `uv errno` instead. Calls that return 0 on success have no result field on success.
+ *   MMAP       addr hint, uv len, uv prot, uv flags, sv fd, uv offset, uv fn
+ *              | addr result (the address mapped). mmap64 is recorded as MMAP; `fn` tells which
+ *              entry point (PTR_FN_MMAP or PTR_FN_MMAP64).
+ *   MUNMAP     addr, uv len                                            | (none)
+ *   MREMAP     addr old, uv old_len, uv new_len, uv flags, addr new_hint | addr result
+ *   MADVISE    addr, uv len, uv advice, uv fn (PTR_FN_MADVISE or PTR_FN_POSIX_MADVISE)
+ *              | (none). posix_madvise returns an error number rather than setting errno; the
+ *              recorder stores it as a failure with that errno. Note glibc's posix_madvise
+ *              ignores POSIX_MADV_DONTNEED (no system call), so the model treats it as a no-op.
+ *   PROCESS_MADVISE sv pidfd, uv advice, uv flags, uv niov, niov times { addr, uv len }
+ *              | uv bytes advised
+ *   MPROTECT   addr, uv len, uv prot, sv pkey (-1 for mprotect)        | (none)
+ *   BRK        addr requested, addr old_break, addr new_break (break after the call)  | (none)
+ *   SBRK       sv increment, addr new_break (break after the call)     | addr result (old break)
+ *
+ * OTHER RECORDS
+ *   HEADER     (first record of every file) str key/value pairs:
+ *                uv npairs, then npairs times { str key, str value }
+ *              Keys (all values are text): "version", "pointer_size", "page_size", "pid",
+ *              "ppid", "exe", "argv" (arguments joined by NUL bytes), "kernel" (uname release),
+ *              "thp" (the bracketed mode of /sys/kernel/mm/transparent_hugepage/enabled),
+ *              "realtime_start_ns", "mono_start_ns", "options" (recorder options as
+ *              key=value;...), "kernel_policy" ("pt-reclaim", "none" or "unknown"),
+ *              "probe" (free text: VmPTE before/after of the start-up probe), "origin"
+ *              ("start", "fork" or "exec"), "parent_trace" (path of the parent's trace, if any).
+ *              Unknown keys must be ignored by readers.
+ *   THREAD     uv tid
+ *   STACK      addr ip, uv parent                   (defines the next node number)
+ *   MODULE     uv generation, str path, uv load_address, str build_id (raw bytes), uv nseg,
+ *              nseg times { uv vaddr, uv memsz, uv flags (PF_R/PF_W/PF_X) }
+ *              Generation 1 is the map at start; each dlopen/dlclose that changed the module
+ *              list writes a full new map with the next generation.
+ *   SNAPSHOT   [timed] uv seq, uv reason (PTR_SNAP_*), uv vmpte_kb, uv vmrss_kb,
+ *              uv nmaps; then nmaps PTR_REC_MAP records follow (and nothing else in between),
+ *              then one PTR_REC_SNAPSHOT_END.
+ *   MAP        addr start, uv len, uv perms (PTR_PERM_* bits), uv offset, uv path_id,
+ *              uv nruns, nruns times { uv page_gap, uv npages, u8 run_flags (PTR_RUN_*) }
+ *              Runs are populated pages of the mapping, page numbers relative to start.
+ *              path_id 0 = anonymous; otherwise a number defined by an earlier PTR_REC_PATH.
+ *   PATH       uv id, str path                 (defines path_id; ids count 1, 2, 3, ...)
+ *   SNAPSHOT_END uv vmpte_kb (read again after the walk), uv vmrss_kb
+ *   FORK       [timed] uv child_pid           (in the parent, after a successful fork)
+ *   EXEC       [timed] str path               (just before execve; the next image writes
+ *                                              its own file)
+ *   EXEC_FAILED [timed] uv errno
+ *   LOST       uv count                        (calls seen but not recorded since the last LOST:
+ *                                              signal handler re-entry, out of memory)
+ *   TRAILER    [timed] uv records_written, uv records_dropped, uv exit_reason (PTR_EXIT_*),
+ *              sv exit_status
+ *   END        (0x00) no more data
+ * ---------------------------------------------------------------------------------------------
+ */
+#ifndef PTRECLAIM_TRACE_H
+#define PTRECLAIM_TRACE_H
+
+#define PTR_MAGIC "PTRCLAIM"
+#define PTR_MAGIC_LEN 8
+#define PTR_FORMAT_VERSION 1
+#define PTR_FILE_HEADER_LEN 12
+
+/* Record types (tag bits 0-5). */
+enum ptr_record_type {
+    PTR_REC_END = 0,
+    PTR_REC_HEADER = 1,
+    PTR_REC_THREAD = 2,
+    PTR_REC_STACK = 3,
+    PTR_REC_MODULE = 4,
+    PTR_REC_PATH = 5,
+    PTR_REC_SNAPSHOT = 6,
+    PTR_REC_MAP = 7,
+    PTR_REC_SNAPSHOT_END = 8,
+    PTR_REC_FORK = 9,
+    PTR_REC_EXEC = 10,
+    PTR_REC_EXEC_FAILED = 11,
+    PTR_REC_LOST = 12,
+    PTR_REC_TRAILER = 13,
+    /* call records */
+    PTR_REC_MMAP = 16,
+    PTR_REC_MUNMAP = 17,
+    PTR_REC_MREMAP = 18,
+    PTR_REC_MADVISE = 19,
+    PTR_REC_PROCESS_MADVISE = 20,
+    PTR_REC_MPROTECT = 21,
+    PTR_REC_BRK = 22,
+    PTR_REC_SBRK = 23,
+};
+
+#define PTR_TAG_TYPE_MASK 0x3f
+#define PTR_TAG_RESIDENCY 0x40
+#define PTR_TAG_FAILED 0x80
+
+/* Entry points, for records shared by several functions. */
+enum ptr_function {
+    PTR_FN_MMAP = 0,
+    PTR_FN_MMAP64 = 1,
+    PTR_FN_MADVISE = 2,
+    PTR_FN_POSIX_MADVISE = 3,
+};
+
+/* Residency block kinds. */
+enum ptr_block_kind {
+    PTR_BLOCK_PTE = 0,  /* mapped by a PTE page; runs of populated pages follow */
+    PTR_BLOCK_HUGE = 1, /* mapped by one PMD entry (THP) */
+};
+
+/* MAP record permission bits (from the "rwxp"/"rwxs" column of /proc/self/maps). */
+enum ptr_perm {
+    PTR_PERM_READ = 1,
+    PTR_PERM_WRITE = 2,
+    PTR_PERM_EXEC = 4,
+    PTR_PERM_SHARED = 8,
+};
+
+/* MAP record run flags. */
+enum ptr_run_flag {
+    PTR_RUN_SWAPPED = 1, /* pages are swap entries, not present */
+    PTR_RUN_HUGE = 2,    /* pages are PMD-mapped (the run covers whole 2 MiB blocks) */
+};
+
+/* SNAPSHOT reasons. */
+enum ptr_snapshot_reason {
+    PTR_SNAP_START = 0,
+    PTR_SNAP_PERIODIC = 1,
+    PTR_SNAP_EXIT = 2,
+    PTR_SNAP_FORK_CHILD = 3,
+    PTR_SNAP_EXEC = 4,
+    PTR_SNAP_MODULES = 5, /* after dlopen/dlclose */
+};
+
+/* TRAILER exit reasons. */
+enum ptr_exit_reason {
+    PTR_EXIT_ATEXIT = 0,     /* exit() or return from main */
+    PTR_EXIT_DESTRUCTOR = 1, /* library destructor without atexit (e.g. dlclose-like teardown) */
+    PTR_EXIT_UNDERSCORE = 2, /* _exit() / _Exit() */
+    PTR_EXIT_ABORT = 3,      /* SIGABRT caught on its way out */
+};
+
+/* Environment variables that configure the recorder (documented in docs/recorder.md). */
+#define PTR_ENV_OUTPUT "PTRECLAIM_OUTPUT"          /* trace path; unset = recorder inert */
+#define PTR_ENV_INTERVAL_MS "PTRECLAIM_INTERVAL_MS" /* snapshot period, default 100, 0 = off */
+#define PTR_ENV_STACK_DEPTH "PTRECLAIM_STACK_DEPTH" /* frames, default 32, 0 = no stacks */
+#define PTR_ENV_FOLLOW_FORK "PTRECLAIM_FOLLOW_FORK" /* 1 (default) = children write FILE.<pid> */
+#define PTR_ENV_FOLLOW_EXEC "PTRECLAIM_FOLLOW_EXEC" /* 1 (default) = exec'd images write a trace */
+#define PTR_ENV_PROBE "PTRECLAIM_PROBE"             /* 1 (default) = run the kernel-policy probe */
+
+#endif /* PTRECLAIM_TRACE_H */

@@ -1,0 +1,29 @@
+/*
+ * The record encoder: builds one record at a time in a scratch buffer and commits it to the
+ * trace file whole, or drops it whole (disk full, unwritable file) and counts the drop.
+ * Encodings (varints, zigzag, the address register) are specified in ptreclaim_trace.h.
+ *
+ * Every function here must be called with the recorder lock held (see lock.h). A dropped
+ * record restores the delta registers, so the records after it still decode.
+ */
+#ifndef PTR_ENCODER_H
+#define PTR_ENCODER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void ptr_rec_begin(uint8_t tag);
+void ptr_put_u8(uint8_t v);
+void ptr_put_uv(uint64_t v);
+void ptr_put_sv(int64_t v);
+void ptr_put_addr(uint64_t addr);           /* sv delta against the address register */
+void ptr_put_str(const void *s, size_t len);
+void ptr_put_bytes(const void *s, size_t len); /* raw bytes, no length prefix */
+void ptr_put_time(uint64_t mono_ns);        /* uv delta against the time register */
+/* Returns 0 when the record reached the file, -1 when it was dropped (and counted). */
+int ptr_rec_commit(void);
+
+/* CLOCK_MONOTONIC now, in ns (vDSO, no system call). */
+uint64_t ptr_now_ns(void);
+
+#endif

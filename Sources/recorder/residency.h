@@ -1,0 +1,24 @@
+/*
+ * Page residency: which pages of the 2 MiB-aligned blocks around a range are populated
+ * (present or swapped), and which blocks are THP-mapped. PAGEMAP_SCAN ioctl (Linux 6.7+;
+ * ABI declared locally in pagemap_scan.h because Debian 12's headers lack it), falling back to
+ * pread of /proc/self/pagemap, then mincore. Cost is proportional to the blocks involved.
+ */
+#ifndef PTR_RESIDENCY_H
+#define PTR_RESIDENCY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Encode the RESIDENCY block (layout in ptreclaim_trace.h) for the blocks enclosing
+ * [start, end). Returns a pointer to an internal buffer valid until the next call and sets
+ * *len; returns NULL when residency could not be read (the call is then recorded without it).
+ * Called with the recorder lock held.
+ */
+const uint8_t *ptr_residency_capture(uint64_t start, uint64_t end, size_t *len);
+
+/* Forget cached descriptors (after fork, or when the program closed them). */
+void ptr_residency_reset(void);
+
+#endif
