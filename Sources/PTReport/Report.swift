@@ -1,0 +1,2 @@
+import PTTrace
+import PTModel

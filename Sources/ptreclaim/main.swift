@@ -1,0 +1,1 @@
+print("ptreclaim: not yet built")

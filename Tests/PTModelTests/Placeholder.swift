@@ -1,0 +1,5 @@
+import XCTest
+
+final class PTModelTestsPlaceholder: XCTestCase {
+    func testPlaceholder() {}
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class PTTraceTestsPlaceholder: XCTestCase {
+    func testPlaceholder() {}
+}
