@@ -66,3 +66,11 @@ demo: all
 
 clean:
 	rm -rf $(BUILD) .build
+
+# ---- traces/: re-record every shipped trace (owned by the traces work; see traces/README.md) --
+# One recipe per trace in traces/recipes/; record-all.sh installs the Debian packages the
+# recipes need when missing (redis-server, redis-tools, memcached, libmemcached-tools,
+# libjemalloc2, libtcmalloc-minimal4, libmimalloc2.0, python3), times each recipe and
+# regenerates traces/README.md. traces/check.sh checks the shipped traces.
+traces: recorder cli programs
+	bash traces/record-all.sh

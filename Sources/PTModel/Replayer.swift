@@ -1,12 +1,155 @@
-// PLACEHOLDER until the model lands: counts nothing, validates nothing.
+// The replay: feeds decoded records through the address-space and page-table model under the
+// four policies at once, and accounts for page-table memory over time.
 import PTTrace
 
 public struct Replayer: TraceReplaying {
     public let options: ReplayOptions
-    public init(options: ReplayOptions = ReplayOptions()) { self.options = options }
-    public mutating func consume(_ record: TraceRecord) {}
-    public func finish() -> ReplayResult {
-        ReplayResult(options: options, kernelPolicy: nil, policies: [:], observed: nil,
-                     validation: nil, unrecordedMappings: 0, callSites: [])
+    var model: PageTableState
+    var accounting = Accounting()
+    var sites = CallSiteTable()
+    var validation = ValidationTracker()
+    var unrecorded = 0
+
+    public init(options: ReplayOptions = ReplayOptions()) {
+        self.options = options
+        self.model = PageTableState(discardLazy: options.lazyfree == .discard)
     }
+
+    public mutating func consume(_ record: TraceRecord) {
+        switch record {
+        case .call(let call):
+            consumeCall(call)
+        case .snapshot(let snap):
+            accounting.advance(to: snap.time)
+            unrecorded += model.reconcile(with: snap)
+            accounting.update(model)
+            accounting.atLastSnapshot = accounting.figuresNow(model)
+            validation.sample(time: snap.time, vmPTEKiB: snap.vmPTEKiB, model: model)
+        case .header(let h):
+            switch h.kernelPolicy {
+            case "pt-reclaim": validation.policy = .ptReclaim
+            case "none": validation.policy = Policy.none
+            default: validation.policy = nil
+            }
+        case .fork(let t, _), .exec(let t, _), .execFailed(let t, _):
+            accounting.advance(to: t)
+        case .trailer(let t):
+            accounting.advance(to: t.time)
+        case .stack, .module, .lost:
+            break
+        }
+    }
+
+    @inline(__always)
+    mutating func consumeCall(_ call: Call) {
+        accounting.advance(to: call.time)
+        let slot = sites.slot(call.stack)
+        model.callFreed = SIMD4<UInt64>()
+        model.callLeftEmpty = 0
+        // The residency is the population just before the call, whether or not it succeeded.
+        if let r = call.residency { observeResidency(r) }
+        if !call.failed || madviseStillApplied(call) { apply(call.kind) }
+        sites.record(slot, freed: model.callFreed, leftEmpty: model.callLeftEmpty)
+        accounting.update(model)
+    }
+
+    /// madvise over a range with holes fails with ENOMEM after advising every mapped part
+    /// (madvise_walk_vmas); other failures changed nothing.
+    private func madviseStillApplied(_ call: Call) -> Bool {
+        guard call.errno == 12 else { return false }
+        if case .madvise = call.kind { return true }
+        return false
+    }
+
+    /// Learns the pre-call population of every enclosing block; listed blocks are populated,
+    /// the others have no populated page.
+    @inline(__always)
+    private mutating func observeResidency(_ r: Residency) {
+        var next = r.firstBlock
+        let end = r.firstBlock &+ r.blockCount
+        for entry in r.listed {
+            if entry.block > next { observeEmpty(next, entry.block) }
+            switch entry.kind {
+            case .pte(let runs): model.observe(entry.block, pop: Bitmap512(runs: runs), huge: false)
+            case .huge: model.observe(entry.block, pop: .full, huge: true)
+            }
+            next = entry.block &+ 1
+        }
+        if next < end { observeEmpty(next, end) }
+    }
+
+    private mutating func observeEmpty(_ lo: UInt64, _ hi: UInt64) {
+        if model.blocks.isEmpty { return }
+        model.collectKeys(model.blocks, lo, hi)
+        let keys = model.keyScratch
+        for b in keys { model.observe(b, pop: Bitmap512(), huge: false) }
+    }
+
+    @inline(__always)
+    private mutating func apply(_ kind: CallKind) {
+        switch kind {
+        case let .madvise(address, length, advice, posix):
+            if posix && advice == Advice.posixDontneed { return }   // glibc ignores it
+            model.madvise(address, length, advice: advice)
+        case let .munmap(address, length):
+            model.do_vmi_align_munmap(address, address &+ pageUp(length))
+        case let .mmap(_, length, prot, flags, fd, offset, _, result):
+            if model.mmap_region(address: result, length: length, prot: prot, flags: flags, fd: fd, offset: offset) {
+                unrecorded += 1
+            }
+        case let .mremap(oldAddress, oldLength, newLength, flags, _, result):
+            model.mremap(old: oldAddress, oldLength: oldLength, newLength: newLength, flags: flags, result: result)
+        case let .mprotect(address, length, prot, _):
+            model.mprotect_fixup(address, length, prot: prot)
+        case let .brk(_, oldBreak, newBreak):
+            model.brk(oldBreak: oldBreak, newBreak: newBreak)
+        case let .sbrk(_, newBreak, result):
+            model.brk(oldBreak: result, newBreak: newBreak)
+        case let .processMadvise(_, advice, _, ranges, result):
+            // The recorder cannot tell a pidfd of the process itself from another's; the model
+            // assumes itself and applies ranges in order up to the bytes the kernel advised.
+            var left = result
+            for r in ranges where left > 0 {
+                let len = min(r.length, left)
+                model.madvise(r.address, len, advice: advice)
+                left -= min(left, pageUp(r.length))
+            }
+        }
+    }
+
+    public func finish() -> ReplayResult {
+        var results: [Policy: PolicyResult] = [:]
+        let now = accounting.figuresNow(model)
+        let fin = accounting.atLastSnapshot ?? now
+        for (i, p) in PolicyIndex.all.enumerated() {
+            var r = PolicyResult()
+            r.finalBytes = fin.bytes[i]
+            r.peakBytes = max(accounting.peak[i], now.bytes[i])
+            r.meanBytes = accounting.mean(i)
+            r.ptePagesFinal = fin.pte[i]
+            r.pmdPagesFinal = fin.pmd[i]
+            r.pudPagesFinal = fin.pud[i]
+            r.ptePagesFreed = model.freed[i]
+            r.ptePagesReallocated = model.reallocated[i]
+            results[p] = r
+        }
+        return ReplayResult(options: options, kernelPolicy: validation.policy, policies: results,
+                            observed: validation.observed, validation: validation.validation,
+                            unrecordedMappings: unrecorded, callSites: sites.results())
+    }
+}
+
+extension Replayer {
+    /// Page-table bytes of a policy right now (VmPTE-style), for tools and tests that follow a
+    /// replay event by event.
+    public func currentBytes(_ policy: Policy) -> UInt64 { model.bytes(PolicyIndex.index(policy)) }
+
+    /// PTE, PMD and PUD pages a policy holds right now.
+    public func currentPages(_ policy: Policy) -> (pte: UInt64, pmd: UInt64, pud: UInt64) {
+        let i = PolicyIndex.index(policy)
+        return (model.pte[i], model.pmd[i], model.pud[i])
+    }
+
+    /// Number of VMAs in the model right now.
+    public var vmaCount: Int { model.vmas.count }
 }

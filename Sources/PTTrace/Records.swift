@@ -172,6 +172,11 @@ public struct ModuleSegment: Equatable, Sendable {
     public var vaddr: UInt64
     public var memsz: UInt64
     public var flags: UInt32
+    public init(vaddr: UInt64, memsz: UInt64, flags: UInt32) {
+        self.vaddr = vaddr
+        self.memsz = memsz
+        self.flags = flags
+    }
 }
 
 public struct Module: Equatable, Sendable {
@@ -180,6 +185,14 @@ public struct Module: Equatable, Sendable {
     public var loadAddress: UInt64
     public var buildID: [UInt8]
     public var segments: [ModuleSegment]
+    public init(generation: UInt64, path: String, loadAddress: UInt64, buildID: [UInt8],
+                segments: [ModuleSegment]) {
+        self.generation = generation
+        self.path = path
+        self.loadAddress = loadAddress
+        self.buildID = buildID
+        self.segments = segments
+    }
 }
 
 public enum ExitReason: UInt8, Sendable {
@@ -192,6 +205,14 @@ public struct Trailer: Equatable, Sendable {
     public var recordsDropped: UInt64
     public var exitReason: ExitReason?
     public var exitStatus: Int64
+    public init(time: UInt64, recordsWritten: UInt64, recordsDropped: UInt64,
+                exitReason: ExitReason?, exitStatus: Int64) {
+        self.time = time
+        self.recordsWritten = recordsWritten
+        self.recordsDropped = recordsDropped
+        self.exitReason = exitReason
+        self.exitStatus = exitStatus
+    }
 }
 
 /// The HEADER record: text key/value pairs (see ptreclaim_trace.h for the keys).

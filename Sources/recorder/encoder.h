@@ -20,10 +20,22 @@ void ptr_put_addr(uint64_t addr);           /* sv delta against the address regi
 void ptr_put_str(const void *s, size_t len);
 void ptr_put_bytes(const void *s, size_t len); /* raw bytes, no length prefix */
 void ptr_put_time(uint64_t mono_ns);        /* uv delta against the time register */
+void ptr_put_stack(uint32_t node);          /* sv delta against the stack register */
 /* Returns 0 when the record reached the file, -1 when it was dropped (and counted). */
 int ptr_rec_commit(void);
+/* Give up the record being built on purpose (e.g. its THREAD record was dropped): counted as
+ * dropped, registers restored. */
+void ptr_rec_drop(void);
 
 /* CLOCK_MONOTONIC now, in ns (vDSO, no system call). */
 uint64_t ptr_now_ns(void);
+
+/* Allocate the scratch buffer (raw mmap); 0 on success. */
+int ptr_enc_init(void);
+/* A new file starts: registers back to their initial values, time register = mono_start. */
+void ptr_enc_reset(uint64_t mono_start_ns);
+/* Records committed / dropped since the last reset. */
+uint64_t ptr_enc_written(void);
+uint64_t ptr_enc_dropped(void);
 
 #endif

@@ -1,0 +1,47 @@
+// Attribution of page-table effects to call sites (the leaf stack node of each call).
+
+struct CallSiteAccum {
+    var stack: UInt32
+    var calls: UInt64 = 0
+    var leftEmpty: UInt64 = 0
+    var freed = SIMD4<UInt64>()
+}
+
+struct CallSiteTable {
+    private var index: [UInt32: Int] = [:]
+    private(set) var sites: [CallSiteAccum] = []
+    private var lastStack: UInt32 = .max
+    private var lastIndex = -1
+
+    /// The site's slot for a call from `stack` (one-entry cache: calls come in runs).
+    @inline(__always) mutating func slot(_ stack: UInt32) -> Int {
+        if stack == lastStack { return lastIndex }
+        let i: Int
+        if let k = index[stack] { i = k } else {
+            i = sites.count
+            sites.append(CallSiteAccum(stack: stack))
+            index[stack] = i
+        }
+        lastStack = stack
+        lastIndex = i
+        return i
+    }
+
+    @inline(__always) mutating func record(_ slot: Int, freed: SIMD4<UInt64>, leftEmpty: UInt64) {
+        sites[slot].calls &+= 1
+        if leftEmpty != 0 || freed != SIMD4<UInt64>() {
+            sites[slot].freed &+= freed
+            sites[slot].leftEmpty &+= leftEmpty
+        }
+    }
+
+    func results() -> [CallSiteResult] {
+        sites.sorted { $0.stack < $1.stack }.map { a in
+            var r = CallSiteResult(stack: a.stack)
+            r.calls = a.calls
+            r.ptePagesLeftEmpty = a.leftEmpty
+            for (i, p) in PolicyIndex.all.enumerated() { r.ptePagesFreed[p] = a.freed[i] }
+            return r
+        }
+    }
+}

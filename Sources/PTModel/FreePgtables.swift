@@ -1,0 +1,124 @@
+// Policy `none`'s only way to free page tables, shared by every kernel policy: free_pgtables ->
+// free_pgd_range (mm/memory.c) after munmap-type teardown. A PTE page goes iff its whole 2 MiB
+// block lies in [floor, ceiling]; a PMD page iff its 1 GiB region does; a PUD page iff its
+// 512 GiB region does. floor/ceiling are the nearest surviving VMAs' vm_end/vm_start.
+
+extension PageTableState {
+    /// Collects into keyScratch the keys of `dict` in [lo, hi), choosing between probing every
+    /// key of the range and scanning the dictionary, whichever touches fewer entries.
+    mutating func collectKeys<V>(_ dict: [UInt64: V], _ lo: UInt64, _ hi: UInt64) {
+        keyScratch.removeAll(keepingCapacity: true)
+        guard hi > lo else { return }
+        if hi - lo <= UInt64(dict.count) &* 2 {
+            var k = lo
+            while k < hi {
+                if dict[k] != nil { keyScratch.append(k) }
+                k += 1
+            }
+        } else {
+            for k in dict.keys where k >= lo && k < hi { keyScratch.append(k) }
+            keyScratch.sort()
+        }
+    }
+
+    /// free_pgd_range (mm/memory.c), with its floor/ceiling arithmetic kept as in the kernel
+    /// (ceiling 0 = USER_PGTABLES_CEILING, the top; unsigned wrap-around comparisons).
+    mutating func free_pgd_range(_ startAddr: UInt64, _ endAddr: UInt64, floor: UInt64, ceiling ceilingIn: UInt64) {
+        var addr = startAddr & ~(pmdSize - 1)
+        if addr < floor {
+            addr &+= pmdSize
+            if addr == 0 { return }
+        }
+        var ceiling = ceilingIn
+        if ceiling != 0 {
+            ceiling &= ~(pmdSize - 1)
+            if ceiling == 0 { return }
+        }
+        var end = endAddr
+        if end &- 1 > ceiling &- 1 { end &-= pmdSize }
+        if addr > end &- 1 { return }
+
+        // free_pte_range for every PMD entry in [addr, end).
+        collectKeys(blocks, addr >> 21, ((end &- 1) >> 21) &+ 1)
+        for k in keyScratch { free_pte_range(k) }
+
+        // free_pmd_range's tail, once per PUD entry in [addr, end).
+        var r = addr >> 30
+        let lastRegion = (end &- 1) >> 30
+        while r <= lastRegion {
+            let rStart = r << 30
+            let subEnd = min(end, rStart &+ pudSize)  // pud_addr_end (end is never 0 here)
+            if rStart >= floor {
+                var c = ceiling
+                var ok = true
+                if c != 0 { c &= ~(pudSize - 1); if c == 0 { ok = false } }
+                if ok && !(subEnd &- 1 > c &- 1) { free_pmd_page(r) }
+            }
+            if r == lastRegion { break }
+            r += 1
+        }
+
+        // free_pud_range's tail, once per PGD entry (P4D folded on 4-level paging).
+        var g = addr >> 39
+        let lastG = (end &- 1) >> 39
+        while g <= lastG {
+            let gStart = g << 39
+            let subEnd = min(end, gStart &+ pgdirSize)
+            if gStart >= floor {
+                var c = ceiling
+                var ok = true
+                if c != 0 { c &= ~(pgdirSize - 1); if c == 0 { ok = false } }
+                if ok && !(subEnd &- 1 > c &- 1) { free_pud_page(g) }
+            }
+            if g == lastG { break }
+            g += 1
+        }
+    }
+
+    /// free_pte_range (mm/memory.c): pmd_clear + pte_free_tlb for every kernel policy holding
+    /// the PTE page. No VMA covers the block any more, so nothing in it can stay populated.
+    mutating func free_pte_range(_ b: UInt64) {
+        guard var s = blocks[b] else { return }
+        let before = idealNeeds(b, s)
+        if !s.pop.isEmpty || s.huge {
+            s.pop = Bitmap512()
+            s.huge = false
+            s.deposit = false
+            if !lazy.isEmpty { lazy[b] = nil }
+        }
+        if s.tables & PolicyIndex.kernelMask != 0 {
+            for i in 0..<3 { pteFree(i, &s) }
+        }
+        idealUpdate(b, &s, before: before)
+        blocks[b] = s
+    }
+
+    /// pud_clear + pmd_free_tlb: the PMD page of 1 GiB region r, for every kernel policy.
+    mutating func free_pmd_page(_ r: UInt64) {
+        guard let reg = pmds[r], reg.tables & PolicyIndex.kernelMask != 0 else { return }
+        // The region lies wholly in the gap, so any PTE page the model still holds below is
+        // freed with it (keeps the counts consistent).
+        collectKeys(blocks, r << 9, (r + 1) << 9)
+        for k in keyScratch where blocks[k]!.tables & PolicyIndex.kernelMask != 0 { free_pte_range(k) }
+        var reg2 = pmds[r]!
+        for i in 0..<3 where reg2.tables & PolicyIndex.bit(i) != 0 {
+            reg2.tables &= ~PolicyIndex.bit(i)
+            pmd[i] &-= 1
+        }
+        pmds[r] = reg2
+    }
+
+    /// p4d_clear + pud_free_tlb: the PUD page of 512 GiB region g, for every kernel policy.
+    mutating func free_pud_page(_ g: UInt64) {
+        guard let reg = puds[g], reg.tables & PolicyIndex.kernelMask != 0 else { return }
+        var regions: [UInt64] = []
+        for (k, v) in pmds where k >> 9 == g && v.tables & PolicyIndex.kernelMask != 0 { regions.append(k) }
+        for k in regions { free_pmd_page(k) }
+        var reg2 = puds[g]!
+        for i in 0..<3 where reg2.tables & PolicyIndex.bit(i) != 0 {
+            reg2.tables &= ~PolicyIndex.bit(i)
+            pud[i] &-= 1
+        }
+        puds[g] = reg2
+    }
+}

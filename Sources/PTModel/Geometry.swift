@@ -1,0 +1,37 @@
+// x86_64 4-level paging geometry with 4 KiB pages (arch/x86/include/asm/pgtable_64_types.h):
+// a PTE page maps one 2 MiB block, a PMD page one 1 GiB region, a PUD page one 512 GiB region.
+
+let pageShift: UInt64 = 12
+let pageSize: UInt64 = 1 << 12
+/// PMD_SIZE: what one PTE page maps.
+let pmdSize: UInt64 = 1 << 21
+/// PUD_SIZE: what one PMD page maps.
+let pudSize: UInt64 = 1 << 30
+/// PGDIR_SIZE (P4D folded): what one PUD page maps.
+let pgdirSize: UInt64 = 1 << 39
+let pagesPerBlock: UInt64 = 512
+/// Block index -> 1 GiB region index (PMD page) and 512 GiB region index (PUD page).
+let blocksPerPMDRegionShift: UInt64 = 9
+let blocksPerPUDRegionShift: UInt64 = 18
+
+@inline(__always) func pageDown(_ a: UInt64) -> UInt64 { a & ~(pageSize - 1) }
+@inline(__always) func pageUp(_ a: UInt64) -> UInt64 { (a &+ pageSize &- 1) & ~(pageSize - 1) }
+@inline(__always) func blockOf(_ a: UInt64) -> UInt64 { a >> 21 }
+@inline(__always) func blockStart(_ b: UInt64) -> UInt64 { b << 21 }
+
+/// Index of each policy in the per-block and per-region bit sets.
+enum PolicyIndex {
+    static let none = 0, ptReclaim = 1, refcount = 2, ideal = 3
+    static let all: [Policy] = [.none, .ptReclaim, .refcount, .ideal]
+    /// The policies whose tables follow kernel freeing rules (ideal follows population only).
+    static let kernelMask: UInt8 = 0b0111
+    static func bit(_ i: Int) -> UInt8 { UInt8(1) << UInt8(i) }
+    static func index(_ p: Policy) -> Int {
+        switch p {
+        case .none: return 0
+        case .ptReclaim: return 1
+        case .refcount: return 2
+        case .ideal: return 3
+        }
+    }
+}

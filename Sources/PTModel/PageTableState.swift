@@ -1,0 +1,218 @@
+// The model's state: the VMA tree shared by every policy, the population learned per touched
+// 2 MiB block, and each policy's own set of allocated PTE/PMD/PUD pages. Memory grows with the
+// blocks and regions the trace touches, never with the address space or the number of events.
+
+/// One 2 MiB block: its learned population and which policies hold a PTE page for it.
+struct BlockState {
+    /// Non-none entries as last learned (residency, snapshot) and updated by modelled calls.
+    var pop = Bitmap512()
+    /// Bit per policy (PolicyIndex): holds a PTE page (or, for a THP, the deposited one).
+    var tables: UInt8 = 0
+    /// Bit per policy: this policy freed the block's PTE page at least once (for churn).
+    var everFreed: UInt8 = 0
+    /// Mapped by one PMD entry (THP or hugetlb); `pop` is then full.
+    var huge = false
+    /// The huge mapping keeps a deposited PTE page (anonymous THP: pgtable_trans_huge_deposit).
+    var deposit = false
+}
+
+/// One PMD page's 1 GiB region (or one PUD page's 512 GiB region).
+struct RegionState {
+    /// Bit per policy: holds the PMD (PUD) page.
+    var tables: UInt8 = 0
+    /// ideal: number of populated blocks (ideal PMD pages) below it.
+    var idealUsers: UInt32 = 0
+}
+
+struct PageTableState {
+    var vmas = VMATree()
+    var blocks: [UInt64: BlockState] = [:]
+    /// Lazyfree (MADV_FREE'd, not zapped since) pages per block; only blocks that have some.
+    var lazy: [UInt64: Bitmap512] = [:]
+    var pmds: [UInt64: RegionState] = [:]
+    var puds: [UInt64: RegionState] = [:]
+    /// refcount under memory pressure: lazyfree pages count as discarded (none).
+    let discardLazy: Bool
+
+    // Per-policy counters, indexed by PolicyIndex.
+    var pte = SIMD4<UInt64>()
+    var pmd = SIMD4<UInt64>()
+    var pud = SIMD4<UInt64>()
+    var freed = SIMD4<UInt64>()
+    var reallocated = SIMD4<UInt64>()
+
+    /// Attribution of the call being replayed: PTE pages freed per policy, and blocks it left
+    /// empty but allocated under `none`.
+    var callFreed = SIMD4<UInt64>()
+    var callLeftEmpty: UInt64 = 0
+
+    /// Reused buffers, so the hot path allocates nothing.
+    var detachedScratch = ContiguousArray<VMA>()
+    var keyScratch: [UInt64] = []
+
+    init(discardLazy: Bool) { self.discardLazy = discardLazy }
+
+    /// VmPTE-style bytes of policy i: 4 KiB per PTE, PMD and PUD page (mm_pgtables_bytes).
+    @inline(__always) func bytes(_ i: Int) -> UInt64 { (pte[i] &+ pmd[i] &+ pud[i]) &* pageSize }
+
+    // MARK: population as refcount and ideal see it
+
+    /// The block's population minus, under memory pressure, its lazyfree pages (vmscan's
+    /// try_to_unmap_one discards clean lazyfree pages).
+    @inline(__always) func effectivePop(_ b: UInt64, _ s: BlockState) -> Bitmap512 {
+        if !discardLazy || lazy.isEmpty || s.huge { return s.pop }
+        guard let l = lazy[b] else { return s.pop }
+        return s.pop.subtracting(l)
+    }
+
+    /// What the block needs under ideal: a PTE page iff a non-none entry (or a deposited table
+    /// under an anonymous THP); a PMD page above it iff anything is mapped.
+    @inline(__always) func idealNeeds(_ b: UInt64, _ s: BlockState) -> (pte: Bool, pmd: Bool) {
+        if s.huge { return (s.deposit, true) }
+        let any = !effectivePop(b, s).isEmpty
+        return (any, any)
+    }
+
+    // MARK: allocation (__pte_alloc -> pmd_install, __pmd_alloc, __pud_alloc in mm/memory.c)
+
+    /// __pte_alloc / pmd_install for kernel policy i (none, pt-reclaim, refcount).
+    @inline(__always) mutating func pteAlloc(_ i: Int, _ b: UInt64, _ s: inout BlockState) {
+        let bit = PolicyIndex.bit(i)
+        guard s.tables & bit == 0 else { return }
+        s.tables |= bit
+        pte[i] &+= 1
+        if s.everFreed & bit != 0 { reallocated[i] &+= 1 }
+        pmdAlloc(i, b >> blocksPerPMDRegionShift)
+    }
+
+    /// __pmd_alloc (and __pud_alloc above it) for kernel policy i.
+    @inline(__always) mutating func pmdAlloc(_ i: Int, _ region: UInt64) {
+        let bit = PolicyIndex.bit(i)
+        var added = false
+        pmds[region, default: RegionState()].setBit(bit, added: &added)
+        guard added else { return }
+        pmd[i] &+= 1
+        var pudAdded = false
+        puds[region >> 9, default: RegionState()].setBit(bit, added: &pudAdded)
+        if pudAdded { pud[i] &+= 1 }
+    }
+
+    /// Frees kernel policy i's PTE page for the block (free_pte_range, try_to_free_pte, ...).
+    @inline(__always) mutating func pteFree(_ i: Int, _ s: inout BlockState) {
+        let bit = PolicyIndex.bit(i)
+        guard s.tables & bit != 0 else { return }
+        s.tables &= ~bit
+        s.everFreed |= bit
+        pte[i] &-= 1
+        freed[i] &+= 1
+        callFreed[i] &+= 1
+    }
+
+    /// Makes sure every kernel policy holds the tables the block's population requires: a
+    /// populated block must have a PTE page (an observed __pte_alloc if the model lacked it),
+    /// a PMD page and a PUD page above it.
+    @inline(__always) mutating func requireKernelTables(_ b: UInt64, _ s: inout BlockState) {
+        if s.huge {
+            let region = b >> blocksPerPMDRegionShift
+            for i in 0..<3 {
+                if s.deposit { pteAlloc(i, b, &s) } else { pmdAlloc(i, region) }
+            }
+            return
+        }
+        if s.pop.isEmpty { return }
+        if s.tables & 0b011 != 0b011 {
+            pteAlloc(PolicyIndex.none, b, &s)
+            pteAlloc(PolicyIndex.ptReclaim, b, &s)
+        }
+        if s.tables & 0b100 == 0 && !effectivePop(b, s).isEmpty { pteAlloc(PolicyIndex.refcount, b, &s) }
+    }
+
+    // MARK: ideal
+
+    /// Keeps ideal in step after the block's population changed: a PTE page iff needed, PMD
+    /// and PUD pages iff some block below needs one.
+    @inline(__always) mutating func idealUpdate(_ b: UInt64, _ s: inout BlockState, before: (pte: Bool, pmd: Bool)) {
+        let after = idealNeeds(b, s)
+        let bit = PolicyIndex.bit(PolicyIndex.ideal)
+        if before.pte != after.pte || (s.tables & bit != 0) != after.pte {
+            if after.pte {
+                if s.tables & bit == 0 {
+                    s.tables |= bit
+                    pte[3] &+= 1
+                    if s.everFreed & bit != 0 { reallocated[3] &+= 1 }
+                }
+            } else if s.tables & bit != 0 {
+                s.tables &= ~bit
+                s.everFreed |= bit
+                pte[3] &-= 1
+                freed[3] &+= 1
+                callFreed[3] &+= 1
+            }
+        }
+        if before.pmd != after.pmd { idealRegionUser(b >> blocksPerPMDRegionShift, after.pmd ? 1 : -1) }
+    }
+
+    private mutating func idealRegionUser(_ region: UInt64, _ delta: Int32) {
+        let bit = PolicyIndex.bit(PolicyIndex.ideal)
+        var became = 0  // +1: first user, -1: last user gone
+        pmds[region, default: RegionState()].addUsers(delta, bit: bit, became: &became)
+        if became == 0 { return }
+        pmd[3] = became > 0 ? pmd[3] &+ 1 : pmd[3] &- 1
+        var pudBecame = 0
+        puds[region >> 9, default: RegionState()].addUsers(Int32(became), bit: bit, became: &pudBecame)
+        if pudBecame != 0 { pud[3] = pudBecame > 0 ? pud[3] &+ 1 : pud[3] &- 1 }
+    }
+
+    // MARK: population changes
+
+    /// Sets a block's population to what an observation (residency, snapshot) showed: allocates
+    /// the tables it requires under every policy; tables of pages that vanished stay under the
+    /// kernel policies (nothing recorded freed them) and go under ideal.
+    mutating func observe(_ b: UInt64, pop: Bitmap512, huge: Bool) {
+        guard var s = blocks[b] else {
+            if pop.isEmpty && !huge { return }  // nothing known, nothing there: no state needed
+            var fresh = BlockState()
+            observeInto(b, &fresh, pop: pop, huge: huge)
+            blocks[b] = fresh
+            return
+        }
+        // Unchanged population (the common case) changes nothing.
+        if !huge && !s.huge && s.pop == pop { return }
+        observeInto(b, &s, pop: pop, huge: huge)
+        blocks[b] = s
+    }
+
+    private mutating func observeInto(_ b: UInt64, _ s: inout BlockState, pop: Bitmap512, huge: Bool) {
+        let before = idealNeeds(b, s)
+        if huge {
+            s.huge = true
+            s.pop = .full
+            s.deposit = vmas.find(blockStart(b)).map { $0.isAnonymousPrivate && !$0.isHugetlb } ?? false
+            if !lazy.isEmpty { lazy[b] = nil }
+        } else {
+            s.huge = false
+            s.deposit = false
+            if !lazy.isEmpty, let l = lazy[b] {
+                let kept = l & pop
+                lazy[b] = kept.isEmpty ? nil : kept
+            }
+            s.pop = pop
+        }
+        requireKernelTables(b, &s)
+        idealUpdate(b, &s, before: before)
+    }
+}
+
+extension RegionState {
+    @inline(__always) mutating func setBit(_ bit: UInt8, added: inout Bool) {
+        added = tables & bit == 0
+        tables |= bit
+    }
+
+    @inline(__always) mutating func addUsers(_ delta: Int32, bit: UInt8, became: inout Int) {
+        let old = idealUsers
+        idealUsers = UInt32(Int64(idealUsers) + Int64(delta))
+        if old == 0 && idealUsers > 0 { tables |= bit; became = 1 }
+        else if old > 0 && idealUsers == 0 { tables &= ~bit; became = -1 }
+    }
+}

@@ -1,0 +1,156 @@
+// Zapping entries inside one VMA: zap_pte_range (mm/memory.c) with the reclaim decisions that
+// follow it under each policy, and the THP cases (zap_huge_pmd, zap_deposited_table,
+// __split_huge_pmd in mm/huge_memory.c).
+
+enum ZapKind {
+    /// MADV_DONTNEED / MADV_DONTNEED_LOCKED (madvise_dontneed_single_vma).
+    case dontneed
+    /// MADV_REMOVE (unmap_mapping_range through the file).
+    case remove
+    /// munmap-type teardown (unmap_vmas); tables are freed afterwards by free_pgtables.
+    case unmap
+}
+
+extension PageTableState {
+    /// zap_pte_range over [zs, ze), a range inside one VMA (madvise_walk_vmas and unmap_vmas
+    /// clip to one VMA at a time). Afterwards:
+    /// - pt-reclaim (mm/pt_reclaim.c reclaim_pt_is_enabled + try_to_free_pte): DONTNEED whose
+    ///   clipped range covers the whole block (`end - start >= PMD_SIZE`), VMA not hugetlb nor
+    ///   VM_PFNMAP, all 512 entries none -> PTE page freed.
+    /// - refcount (the seed's try_to_free_user_pte at the end of zap_pte_range): any zap that
+    ///   leaves zero non-none entries frees it, whatever the coverage.
+    /// - none: nothing (free_pgtables handles unmapping).
+    mutating func zap_pte_range(_ zs: UInt64, _ ze: UInt64, vma: VMA, kind: ZapKind) {
+        guard zs < ze else { return }
+        let eligibleVMA = !vma.isHugetlb && !vma.flags.contains(.pfnmap)
+        var b = zs >> 21
+        let last = (ze - 1) >> 21
+        while b <= last {
+            defer { b += 1 }
+            guard var s = blocks[b] else { continue }
+            let bStart = b << 21
+            let lo = zs > bStart ? Int((zs - bStart) >> 12) : 0
+            let hi = ze < bStart + pmdSize ? Int((ze - bStart) >> 12) : 512
+            let whole = lo == 0 && hi == 512
+            let before = idealNeeds(b, s)
+            if s.huge {
+                if whole {
+                    // zap_huge_pmd: the PMD entry goes and zap_deposited_table frees the
+                    // deposited PTE page, under every policy (no PT_RECLAIM needed).
+                    s.huge = false
+                    s.pop = Bitmap512()
+                    if s.deposit { for i in 0..<3 { pteFree(i, &s) } }
+                    s.deposit = false
+                } else {
+                    // __split_huge_pmd: an anonymous THP's deposited table becomes its PTE page,
+                    // all 512 entries mapped; a file THP's PMD is just cleared (refaults later).
+                    s.huge = false
+                    s.pop = s.deposit ? .full : Bitmap512()
+                    s.deposit = false
+                    s.pop.clear(lo, hi)
+                }
+            } else {
+                s.pop.clear(lo, hi)
+            }
+            if !lazy.isEmpty, var l = lazy[b] {
+                l.clear(lo, hi)
+                lazy[b] = l.isEmpty ? nil : l
+            }
+            if kind != .unmap && eligibleVMA {
+                if kind == .dontneed && whole && s.pop.isEmpty { pteFree(PolicyIndex.ptReclaim, &s) }
+                if effectivePop(b, s).isEmpty { pteFree(PolicyIndex.refcount, &s) }
+            }
+            requireKernelTables(b, &s)
+            idealUpdate(b, &s, before: before)
+            if kind != .unmap && before.pte && s.tables & 1 != 0 && s.tables & 8 == 0 { callLeftEmpty += 1 }
+            blocks[b] = s
+        }
+    }
+
+    /// madvise_free_pte_range (mm/madvise.c), anonymous private VMAs only: present pages become
+    /// lazyfree (swap entries would be cleared; the model does not tell them apart). No table is
+    /// freed by pt-reclaim or none; refcount under memory pressure (discard) sees the lazyfree
+    /// pages dropped by vmscan (try_to_unmap_one) and frees an emptied PTE page.
+    mutating func madvise_free_pte_range(_ fs: UInt64, _ fe: UInt64, vma: VMA) {
+        guard fs < fe else { return }
+        var b = fs >> 21
+        let last = (fe - 1) >> 21
+        while b <= last {
+            defer { b += 1 }
+            guard var s = blocks[b] else { continue }
+            let bStart = b << 21
+            let lo = fs > bStart ? Int((fs - bStart) >> 12) : 0
+            let hi = fe < bStart + pmdSize ? Int((fe - bStart) >> 12) : 512
+            if s.huge {
+                // madvise_free_huge_pmd marks a whole THP lazyfree without splitting; the model
+                // keeps it (a gap: refcount-discard cannot free it); a partial one is split.
+                if lo == 0 && hi == 512 { continue }
+                s.huge = false
+                s.pop = s.deposit ? .full : Bitmap512()
+                s.deposit = false
+            }
+            let before = idealNeeds(b, s)
+            var marked = s.pop
+            marked.clear(0, lo)
+            marked.clear(hi, 512)
+            if !marked.isEmpty {
+                lazy[b] = (lazy[b] ?? Bitmap512()) | marked
+            }
+            if discardLazy && !vma.isHugetlb && effectivePop(b, s).isEmpty {
+                pteFree(PolicyIndex.refcount, &s)
+            }
+            idealUpdate(b, &s, before: before)
+            if before.pte && s.tables & 1 != 0 && s.tables & 8 == 0 { callLeftEmpty += 1 }
+            blocks[b] = s
+        }
+    }
+
+    /// madvise_pageout (mm/madvise.c -> reclaim_pages): clean lazyfree pages are discarded
+    /// (none); other anonymous pages become swap entries (still non-none). Under refcount the
+    /// discard drops the count, so an emptied PTE page is freed whatever the lazyfree mode.
+    mutating func madvise_pageout(_ ps: UInt64, _ pe: UInt64, vma: VMA) {
+        guard ps < pe, !lazy.isEmpty, vma.isAnonymousPrivate else { return }
+        var b = ps >> 21
+        let last = (pe - 1) >> 21
+        while b <= last {
+            defer { b += 1 }
+            guard var l = lazy[b], var s = blocks[b] else { continue }
+            let bStart = b << 21
+            let lo = ps > bStart ? Int((ps - bStart) >> 12) : 0
+            let hi = pe < bStart + pmdSize ? Int((pe - bStart) >> 12) : 512
+            var dropped = l
+            dropped.clear(0, lo)
+            dropped.clear(hi, 512)
+            if dropped.isEmpty { continue }
+            let before = idealNeeds(b, s)
+            let wasPopulated = !s.pop.isEmpty
+            s.pop = s.pop.subtracting(dropped)
+            l = l.subtracting(dropped)
+            lazy[b] = l.isEmpty ? nil : l
+            if wasPopulated && s.pop.isEmpty && !vma.isHugetlb { pteFree(PolicyIndex.refcount, &s) }
+            idealUpdate(b, &s, before: before)
+            if before.pte && s.tables & 1 != 0 && s.tables & 8 == 0 { callLeftEmpty += 1 }
+            blocks[b] = s
+        }
+    }
+
+    /// Faulting in every page of [ps, pe) (MAP_POPULATE, MADV_POPULATE_READ/WRITE ->
+    /// populate_vma_page_range / faultin_page): each block gets its PTE page (__pte_alloc).
+    mutating func populate(_ ps: UInt64, _ pe: UInt64) {
+        guard ps < pe else { return }
+        var b = ps >> 21
+        let last = (pe - 1) >> 21
+        while b <= last {
+            let bStart = b << 21
+            let lo = ps > bStart ? Int((ps - bStart) >> 12) : 0
+            let hi = pe < bStart + pmdSize ? Int((pe - bStart) >> 12) : 512
+            let known = blocks[b]
+            if known?.huge != true {
+                var pop = known?.pop ?? Bitmap512()
+                pop.set(lo, hi)
+                observe(b, pop: pop, huge: false)
+            }
+            b += 1
+        }
+    }
+}

@@ -1,0 +1,97 @@
+// The JSON report, schema 1, exactly per the contract in product.md (key order as there).
+// Extra keys after the contract's: "unrecorded_mappings" and "call_sites" (top sites by PTE pages
+// left empty under `none`, with their stack node and resolved frames).
+import PTTrace
+import PTModel
+
+public enum JSONReport {
+    public static let schema = 1
+
+    public static func render(_ input: ReportInput, topCallSites: Int = 10) -> String {
+        let s = input.summary
+        let r = input.result
+        var j = JSONWriter()
+        j.open()
+        j.int("schema", schema)
+
+        j.open("trace")
+        j.string("file", input.file)
+        if let pid = s.pid { j.int("pid", pid) } else { j.null("pid") }
+        j.open("command", array: true)
+        for a in s.command { j.string(nil, a) }
+        j.close(array: true)
+        if let k = s.kernel { j.string("kernel", k) } else { j.null("kernel") }
+        j.int("page_size", s.pageSize)
+        j.int("events", s.events)
+        j.double("duration_s", s.durationSeconds)
+        j.bool("truncated", s.truncated)
+        j.int("dropped_events", s.droppedEvents)
+        j.open("calls")
+        for (name, count) in s.calls.ordered { j.int(name, count) }
+        j.close()
+        j.close()
+
+        j.string("kernel_policy", input.kernelPolicyName)
+        j.string("lazyfree", r.options.lazyfree.rawValue)
+
+        j.open("policies")
+        for p in Policy.allCases {
+            let v = r.policies[p] ?? PolicyResult()  // zeros when the model has nothing
+            j.open(p.rawValue)
+            j.int("final_bytes", v.finalBytes)
+            j.int("peak_bytes", v.peakBytes)
+            j.double("mean_bytes", v.meanBytes)
+            j.int("pte_pages_final", v.ptePagesFinal)
+            j.int("pmd_pages_final", v.pmdPagesFinal)
+            j.int("pud_pages_final", v.pudPagesFinal)
+            j.int("pte_pages_freed", v.ptePagesFreed)
+            j.int("pte_pages_reallocated", v.ptePagesReallocated)
+            j.close()
+        }
+        j.close()
+
+        if let o = r.observed, o.samples > 0 {
+            j.open("observed")
+            j.int("samples", o.samples)
+            j.int("vmpte_first_bytes", o.firstBytes)
+            j.int("vmpte_peak_bytes", o.peakBytes)
+            j.int("vmpte_final_bytes", o.finalBytes)
+            j.close()
+        } else {
+            j.null("observed")
+        }
+
+        if let v = r.validation, !v.samples.isEmpty {
+            j.open("validation")
+            j.string("policy", v.policy.rawValue)
+            j.int("samples", v.samples.count)
+            j.int("initial_offset_bytes", v.initialOffsetBytes)
+            j.int("max_abs_error_bytes", v.maxAbsErrorBytes)
+            j.int("final_error_bytes", v.finalErrorBytes)
+            j.close()
+        } else {
+            j.null("validation")
+        }
+
+        // Extra keys (allowed by the contract; they do not change the meaning of the above).
+        j.int("unrecorded_mappings", r.unrecordedMappings)
+        j.open("call_sites", array: true)
+        for site in input.topCallSites(topCallSites) {
+            j.open()
+            j.int("stack", site.stack)
+            j.int("calls", site.calls)
+            j.int("pte_pages_left_empty", site.ptePagesLeftEmpty)
+            j.open("pte_pages_freed")
+            for p in Policy.allCases { j.int(p.rawValue, site.ptePagesFreed[p] ?? 0) }
+            j.close()
+            j.open("frames", array: true)
+            for ip in input.stacks.frames(leaf: site.stack) { j.string(nil, input.stacks.describe(ip)) }
+            j.close(array: true)
+            j.close()
+        }
+        j.close(array: true)
+
+        j.close()
+        return j.out + "\n"
+    }
+}

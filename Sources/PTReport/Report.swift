@@ -1,2 +1,0 @@
-import PTTrace
-import PTModel

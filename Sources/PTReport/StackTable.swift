@@ -1,0 +1,59 @@
+// Call stacks and module maps collected while the trace streams by, so the report can show the
+// frames of its top call sites. Nodes are kept as two flat arrays (12 bytes a node), up to
+// `maxNodes`; beyond that frames are left unresolved rather than growing without bound.
+import PTTrace
+
+public struct StackTable: Sendable {
+    public static let maxNodes = 4 << 20
+    private var ips: [UInt64] = []
+    private var parents: [UInt32] = []
+    private var modules: [Module] = []
+    public private(set) var overflowed = false
+
+    public init() {}
+
+    public mutating func add(_ record: TraceRecord) {
+        switch record {
+        case .stack(let node, let ip, let parent):
+            guard Int(node) == ips.count + 1, ips.count < StackTable.maxNodes else {
+                overflowed = true
+                return
+            }
+            ips.append(ip)
+            parents.append(parent)
+        case .module(let m):
+            if !modules.contains(where: { $0.path == m.path && $0.loadAddress == m.loadAddress }) {
+                modules.append(m)
+            }
+        default:
+            break
+        }
+    }
+
+    /// Instruction pointers of `leaf`'s stack, innermost first; empty for stack 0 or unknown.
+    public func frames(leaf: UInt32, limit: Int = 64) -> [UInt64] {
+        var out: [UInt64] = []
+        var n = Int(leaf)
+        while n > 0 && n <= ips.count && out.count < limit {
+            out.append(ips[n - 1])
+            let p = Int(parents[n - 1])
+            if p >= n { break }  // parents precede children; guard against loops
+            n = p
+        }
+        return out
+    }
+
+    /// "libc.so.6+0x1234" for an ip inside a known module segment, else "0x7f...".
+    public func describe(_ ip: UInt64) -> String {
+        for m in modules.reversed() {
+            for s in m.segments {
+                let lo = m.loadAddress &+ s.vaddr
+                if ip >= lo && ip - lo < s.memsz {
+                    let name = m.path.isEmpty ? "[main]" : String(m.path.split(separator: "/").last ?? "")
+                    return "\(name)+0x\(String(ip - m.loadAddress, radix: 16))"
+                }
+            }
+        }
+        return "0x" + String(ip, radix: 16)
+    }
+}

@@ -1,0 +1,104 @@
+// The report for people: what was recorded, the four policies side by side, what the kernel
+// itself reported and how far the model is from it, and where the empty page tables come from.
+// Where the model produced nothing it says "model not available" instead of printing zeros.
+import PTTrace
+import PTModel
+
+public enum TextReport {
+    public static func render(_ input: ReportInput, topCallSites: Int = 10) -> String {
+        var o = ""
+        let s = input.summary
+        let r = input.result
+        o += "ptreclaim report: \(input.file)\n"
+        o += "\nTrace\n"
+        o += "  command      \(s.command.isEmpty ? "?" : s.command.joined(separator: " "))\n"
+        o += "  pid          \(s.pid.map(String.init) ?? "?")   kernel \(s.kernel ?? "?")   page size \(s.pageSize)\n"
+        o += "  duration     \(Units.fixed(s.durationSeconds, 3)) s   events \(s.events)   snapshots \(s.snapshots)\n"
+        o += "  status       \(s.truncated ? "TRUNCATED (no trailer: the program was killed or the file was cut)" : "complete")"
+        o += "   dropped events \(s.droppedEvents)\n"
+        var calls = s.calls.ordered.map { "\($0.name) \($0.count)" }.joined(separator: ", ")
+        var folded: [String] = []
+        if s.mmap64Calls > 0 { folded.append("mmap64 \(s.mmap64Calls)") }
+        if s.posixMadviseCalls > 0 { folded.append("posix_madvise \(s.posixMadviseCalls)") }
+        if s.processMadviseCalls > 0 { folded.append("process_madvise \(s.processMadviseCalls)") }
+        if s.pkeyMprotectCalls > 0 { folded.append("pkey_mprotect \(s.pkeyMprotectCalls)") }
+        if s.failedCalls > 0 { folded.append("failed \(s.failedCalls)") }
+        if !folded.isEmpty { calls += " (of which " + folded.joined(separator: ", ") + ")" }
+        o += "  calls        \(calls)\n"
+        o += "  kernel policy \(input.kernelPolicyName)   lazyfree \(r.options.lazyfree.rawValue)\n"
+
+        o += "\nPage-table memory by policy (PTE + PMD + PUD pages, as VmPTE counts them)\n"
+        if Policy.allCases.allSatisfy({ !input.hasResult($0) }) {
+            o += "  model not available: the replay produced no policy results\n"
+        } else {
+            o += policyTable(input)
+        }
+
+        o += "\nObserved VmPTE (the kernel's own figure at each snapshot)\n"
+        if let ob = r.observed, ob.samples > 0 {
+            o += "  \(ob.samples) samples: first \(Units.bytes(ob.firstBytes)), peak \(Units.bytes(ob.peakBytes)), final \(Units.bytes(ob.finalBytes))\n"
+        } else {
+            o += "  no snapshot samples in this trace\n"
+        }
+        if let v = r.validation, !v.samples.isEmpty {
+            let obs = v.samples.last!.observedBytes
+            let bound = max(Double(obs) * 0.01, 65536)
+            o += "  validation against \(v.policy.rawValue): \(v.samples.count) samples, initial offset \(Units.bytes(Double(v.initialOffsetBytes)))\n"
+            o += "    max |error| \(Units.bytes(v.maxAbsErrorBytes)), final error \(Units.bytes(Double(v.finalErrorBytes)))"
+            o += Double(v.maxAbsErrorBytes) <= bound ? "   (within max(1%, 64 KiB))\n" : "   (OUTSIDE max(1%, 64 KiB))\n"
+        } else if r.observed != nil {
+            o += "  validation: not available (kernel policy \(input.kernelPolicyName))\n"
+        } else {
+            o += "  validation: not available\n"
+        }
+
+        o += "\nUnrecorded mappings (appeared or vanished between snapshots with no recorded call): \(r.unrecordedMappings)\n"
+
+        let sites = input.topCallSites(topCallSites)
+        o += "\nTop call sites by PTE pages left empty under `none`\n"
+        if sites.isEmpty {
+            o += input.hasResult(.none) ? "  none\n" : "  model not available\n"
+        }
+        for (i, site) in sites.enumerated() {
+            let freed = Policy.allCases.filter { $0 != .none }
+                .map { "\($0.rawValue) \(site.ptePagesFreed[$0] ?? 0)" }.joined(separator: ", ")
+            o += "  #\(i + 1) stack \(site.stack): \(site.ptePagesLeftEmpty) PTE pages left empty (\(Units.bytes(site.ptePagesLeftEmpty * 4096))), \(site.calls) calls; freed: \(freed)\n"
+            let frames = input.stacks.frames(leaf: site.stack, limit: 8)
+            if frames.isEmpty { o += "       (no stack recorded)\n" }
+            for ip in frames { o += "       \(input.stacks.describe(ip))\n" }
+        }
+        return o
+    }
+
+    static func policyTable(_ input: ReportInput) -> String {
+        let r = input.result
+        var o = "  " + Units.pad("policy", 11, right: false) + Units.pad("final", 12) + Units.pad("peak", 12)
+            + Units.pad("mean", 12) + Units.pad("reclaimed", 12) + Units.pad("captured", 10)
+            + Units.pad("PTE freed", 11) + Units.pad("churn", 9) + "\n"
+        let none = r.policies[.none]
+        let ideal = r.policies[.ideal]
+        for p in Policy.allCases {
+            o += "  " + Units.pad(p.rawValue, 11, right: false)
+            guard let v = r.policies[p] else {
+                o += "  model not available\n"
+                continue
+            }
+            o += Units.pad(Units.bytes(v.finalBytes), 12) + Units.pad(Units.bytes(v.peakBytes), 12)
+            o += Units.pad(Units.bytes(v.meanBytes), 12)
+            var reclaimed = "-", captured = "-"
+            if let none {
+                reclaimed = Units.bytes(Double(none.finalBytes) - Double(v.finalBytes))
+                if let ideal, none.finalBytes > ideal.finalBytes {
+                    let share = (Double(none.finalBytes) - Double(v.finalBytes))
+                        / (Double(none.finalBytes) - Double(ideal.finalBytes))
+                    captured = Units.fixed(share * 100, 1) + "%"
+                }
+            }
+            o += Units.pad(reclaimed, 12) + Units.pad(captured, 10)
+            o += Units.pad(String(v.ptePagesFreed), 11) + Units.pad(String(v.ptePagesReallocated), 9) + "\n"
+        }
+        o += "  reclaimed = none final - policy final; captured = (none - policy) / (none - ideal), final bytes;\n"
+        o += "  churn = PTE pages allocated again for a block whose PTE page the policy had freed\n"
+        return o
+    }
+}

@@ -1,0 +1,312 @@
+// Decoding of one record at the cursor, per the layouts in ptreclaim_trace.h. Pure with respect
+// to the reader: registers change in the `inout` copy, table updates are returned as a `Step`,
+// so a record cut by the end of the buffer can be decoded again from its first byte.
+
+extension TraceReader {
+    func decodeRecord(_ c: inout Cursor, _ r: inout Registers) throws(DecodeStop) -> Step {
+        let tagAt = c.p
+        let tag = try c.u8()
+        let type = tag & Tag.typeMask
+        if type >= Tag.mmap && type <= Tag.sbrk {
+            if pending != nil { throw .corrupt(at: tagAt, "call record inside a snapshot") }
+            return .record(.call(try decodeCall(tag, &c, &r)))
+        }
+        if tag & ~Tag.typeMask != 0 {
+            throw .corrupt(at: tagAt, "flag bits 0x\(String(tag & ~Tag.typeMask, radix: 16)) on a non-call record (type \(type))")
+        }
+        if !headerRead && type != Tag.header {
+            throw .corrupt(at: tagAt, "expected the HEADER record, found record type \(type)")
+        }
+        if pending != nil && type != Tag.map && type != Tag.path && type != Tag.snapshotEnd {
+            throw .corrupt(at: tagAt, "record type \(type) inside a snapshot")
+        }
+        switch type {
+        case Tag.end:
+            if pending != nil { throw .corrupt(at: tagAt, "end of data inside a snapshot") }
+            return .end
+        case Tag.header:
+            if headerRead { throw .corrupt(at: tagAt, "second HEADER record") }
+            let n = try c.count("HEADER pair count", max: Limits.headerPairs)
+            var fields: [(key: String, value: String)] = []
+            fields.reserveCapacity(min(n, 64))
+            for _ in 0..<n {
+                let k = try c.str("HEADER key", max: 4096)
+                let v = try c.str("HEADER value", max: Limits.stringBytes)
+                fields.append((k, v))
+            }
+            return .record(.header(TraceHeader(fields: fields)))
+        case Tag.thread:
+            return .thread(try c.u32("thread id"))
+        case Tag.stack:
+            let ip = try addr(&c, &r)
+            let at = c.p
+            let parent = try c.uv()
+            guard parent <= UInt64(stackNodes) else {
+                throw .corrupt(at: at, "STACK parent \(parent) not defined yet (\(stackNodes) nodes)")
+            }
+            guard stackNodes < UInt32.max else { throw .corrupt(at: tagAt, "too many stack nodes") }
+            return .stackNode(ip: ip, parent: UInt32(parent))
+        case Tag.module:
+            return .record(.module(try decodeModule(&c)))
+        case Tag.path:
+            let at = c.p
+            let id = try c.uv()
+            guard id == UInt64(paths.count) + 1 else {
+                throw .corrupt(at: at, "PATH id \(id) out of sequence (expected \(paths.count + 1))")
+            }
+            return .path(id: id, try c.str("PATH length", max: 1 << 20))
+        case Tag.snapshot:
+            r.time &+= try c.uv()
+            let seq = try c.uv()
+            let at = c.p
+            let reasonRaw = try c.uv()
+            guard reasonRaw <= 255, let reason = SnapshotReason(rawValue: UInt8(reasonRaw)) else {
+                throw .corrupt(at: at, "unknown SNAPSHOT reason \(reasonRaw)")
+            }
+            let pte = try c.uv()
+            let rss = try c.uv()
+            let n = try c.count("SNAPSHOT map count", max: Limits.snapshotMaps)
+            var s = Snapshot(time: r.time, seq: seq, reason: reason, vmPTEKiB: pte, vmRSSKiB: rss,
+                             vmPTEKiBAfter: pte, vmRSSKiBAfter: rss, mappings: [])
+            s.mappings.reserveCapacity(min(n, Limits.reserve))
+            return .snapshotStart(s, maps: n)
+        case Tag.map:
+            if pending == nil { throw .corrupt(at: tagAt, "MAP record outside a snapshot") }
+            return .map(try decodeMap(&c, &r))
+        case Tag.snapshotEnd:
+            if pending == nil { throw .corrupt(at: tagAt, "SNAPSHOT_END without a SNAPSHOT") }
+            let pte = try c.uv()
+            return .snapshotEnd(vmPTEKiB: pte, vmRSSKiB: try c.uv())
+        case Tag.fork:
+            r.time &+= try c.uv()
+            return .record(.fork(time: r.time, childPid: try c.s32("FORK child pid")))
+        case Tag.exec:
+            r.time &+= try c.uv()
+            return .record(.exec(time: r.time, path: try c.str("EXEC path", max: 1 << 20)))
+        case Tag.execFailed:
+            r.time &+= try c.uv()
+            return .record(.execFailed(time: r.time, errno: try errnoValue(&c)))
+        case Tag.lost:
+            return .record(.lost(count: try c.uv()))
+        case Tag.trailer:
+            r.time &+= try c.uv()
+            let written = try c.uv()
+            let dropped = try c.uv()
+            let reason = try c.uv()
+            let status = try c.sv()
+            return .trailer(Trailer(time: r.time, recordsWritten: written, recordsDropped: dropped,
+                                    exitReason: reason <= 255 ? ExitReason(rawValue: UInt8(reason)) : nil,
+                                    exitStatus: status))
+        default:
+            throw .corrupt(at: tagAt, "unknown record type \(type)")
+        }
+    }
+
+    /// addr: a zigzag delta against the address register.
+    @inline(__always) func addr(_ c: inout Cursor, _ r: inout Registers) throws(DecodeStop) -> UInt64 {
+        let d = try c.sv()
+        r.address = r.address &+ UInt64(bitPattern: d)
+        return r.address
+    }
+
+    @inline(__always) func errnoValue(_ c: inout Cursor) throws(DecodeStop) -> Int32 {
+        let at = c.p
+        let e = try c.uv()
+        guard e <= Limits.errnoMax else { throw .corrupt(at: at, "errno \(e) out of range") }
+        return Int32(e)
+    }
+
+    func decodeCall(_ tag: UInt8, _ c: inout Cursor, _ r: inout Registers) throws(DecodeStop) -> Call {
+        let type = tag & Tag.typeMask
+        let failed = tag & Tag.failedFlag != 0
+        r.time &+= try c.uv()
+        let stackAt = c.p
+        let stack = Int64(r.stack) &+ (try c.sv())
+        guard stack >= 0 && stack <= Int64(stackNodes) else {
+            throw .corrupt(at: stackAt, "stack \(stack) not defined (\(stackNodes) nodes)")
+        }
+        r.stack = UInt32(stack)
+        var err: Int32? = nil
+        let kind: CallKind
+        switch type {
+        case Tag.mmap:
+            let hint = try addr(&c, &r)
+            let len = try c.uv()
+            let prot = try c.u32("mmap prot")
+            let flags = try c.u32("mmap flags")
+            let fd = try c.s32("mmap fd")
+            let off = try c.uv()
+            let fnAt = c.p
+            let fn = try c.uv()
+            guard fn == Tag.fnMmap || fn == Tag.fnMmap64 else {
+                throw .corrupt(at: fnAt, "MMAP entry point \(fn) unknown")
+            }
+            var result: UInt64 = 0
+            if failed { err = try errnoValue(&c) } else { result = try addr(&c, &r) }
+            kind = .mmap(hint: hint, length: len, prot: prot, flags: flags, fd: fd, offset: off,
+                         is64: fn == Tag.fnMmap64, result: result)
+        case Tag.munmap:
+            let a = try addr(&c, &r)
+            kind = .munmap(address: a, length: try c.uv())
+            if failed { err = try errnoValue(&c) }
+        case Tag.mremap:
+            let old = try addr(&c, &r)
+            let oldLen = try c.uv()
+            let newLen = try c.uv()
+            let flags = try c.u32("mremap flags")
+            let hint = try addr(&c, &r)
+            var result: UInt64 = 0
+            if failed { err = try errnoValue(&c) } else { result = try addr(&c, &r) }
+            kind = .mremap(oldAddress: old, oldLength: oldLen, newLength: newLen, flags: flags,
+                           newHint: hint, result: result)
+        case Tag.madvise:
+            let a = try addr(&c, &r)
+            let len = try c.uv()
+            let advice = try c.u32("madvise advice")
+            let fnAt = c.p
+            let fn = try c.uv()
+            guard fn == Tag.fnMadvise || fn == Tag.fnPosixMadvise else {
+                throw .corrupt(at: fnAt, "MADVISE entry point \(fn) unknown")
+            }
+            kind = .madvise(address: a, length: len, advice: advice, posix: fn == Tag.fnPosixMadvise)
+            if failed { err = try errnoValue(&c) }
+        case Tag.processMadvise:
+            let pidfd = try c.s32("process_madvise pidfd")
+            let advice = try c.u32("process_madvise advice")
+            let flags = try c.u32("process_madvise flags")
+            let n = try c.count("process_madvise iovec count", max: Limits.iovecs)
+            var ranges: [AddressRange] = []
+            ranges.reserveCapacity(n)
+            for _ in 0..<n {
+                let a = try addr(&c, &r)
+                ranges.append(AddressRange(address: a, length: try c.uv()))
+            }
+            var result: UInt64 = 0
+            if failed { err = try errnoValue(&c) } else { result = try c.uv() }
+            kind = .processMadvise(pidfd: pidfd, advice: advice, flags: flags, ranges: ranges,
+                                   result: result)
+        case Tag.mprotect:
+            let a = try addr(&c, &r)
+            let len = try c.uv()
+            let prot = try c.u32("mprotect prot")
+            kind = .mprotect(address: a, length: len, prot: prot, pkey: try c.s32("mprotect pkey"))
+            if failed { err = try errnoValue(&c) }
+        case Tag.brk:
+            let req = try addr(&c, &r)
+            let old = try addr(&c, &r)
+            kind = .brk(requested: req, oldBreak: old, newBreak: try addr(&c, &r))
+            if failed { err = try errnoValue(&c) }
+        default: // Tag.sbrk
+            let inc = try c.sv()
+            let newBreak = try addr(&c, &r)
+            var result: UInt64 = 0
+            if failed { err = try errnoValue(&c) } else { result = try addr(&c, &r) }
+            kind = .sbrk(increment: inc, newBreak: newBreak, result: result)
+        }
+        var residency: Residency? = nil
+        if tag & Tag.residencyFlag != 0 { residency = try decodeResidency(&c) }
+        return Call(time: r.time, tid: tid, stack: r.stack, kind: kind, errno: err,
+                    residency: residency)
+    }
+
+    func decodeResidency(_ c: inout Cursor) throws(DecodeStop) -> Residency {
+        let first = try c.uv()
+        let n = try c.count("residency block count", max: Limits.blockIndexEnd)
+        let nlisted = try c.count("residency listed blocks", max: UInt64(n))
+        guard first <= Limits.blockIndexEnd - UInt64(n) else {
+            throw c.corrupt("residency blocks \(first)+\(n) beyond the address space")
+        }
+        let endBlock = first + UInt64(n)
+        var listed: [BlockPopulation] = []
+        listed.reserveCapacity(min(nlisted, Limits.reserve))
+        var next = first
+        for _ in 0..<nlisted {
+            let gapAt = c.p
+            let gap = try c.uv()
+            guard gap < endBlock - next else {
+                throw .corrupt(at: gapAt, "residency block gap \(gap) beyond the call's blocks")
+            }
+            let block = next + gap
+            next = block + 1
+            let kindAt = c.p
+            let kind = try c.u8()
+            if kind == Tag.blockHuge {
+                listed.append(BlockPopulation(block: block, kind: .huge))
+                continue
+            }
+            guard kind == Tag.blockPTE else { throw .corrupt(at: kindAt, "unknown block kind \(kind)") }
+            let nruns = try c.count("residency run count", max: Limits.pagesPerBlock / 2 + 1)
+            var runs: [PageRun] = []
+            runs.reserveCapacity(nruns)
+            var page: UInt64 = 0
+            for _ in 0..<nruns {
+                let at = c.p
+                let start = page &+ (try c.uv())
+                let count = try c.uv()
+                guard count > 0, start < Limits.pagesPerBlock, count <= Limits.pagesPerBlock - start else {
+                    throw .corrupt(at: at, "residency run outside the 512 pages of a block")
+                }
+                runs.append(PageRun(start: UInt32(start), count: UInt32(count)))
+                page = start + count
+            }
+            listed.append(BlockPopulation(block: block, kind: .pte(runs: runs)))
+        }
+        return Residency(firstBlock: first, blockCount: UInt64(n), listed: listed)
+    }
+
+    func decodeMap(_ c: inout Cursor, _ r: inout Registers) throws(DecodeStop) -> SnapshotMapping {
+        let start = try addr(&c, &r)
+        let lenAt = c.p
+        let len = try c.uv()
+        guard len <= UInt64.max - start else { throw .corrupt(at: lenAt, "MAP length \(len) wraps around") }
+        let permsAt = c.p
+        let perms = try c.uv()
+        guard perms & ~Tag.permMask == 0 else { throw .corrupt(at: permsAt, "MAP perms \(perms) unknown") }
+        let offset = try c.uv()
+        let pathAt = c.p
+        let pathID = try c.uv()
+        guard pathID <= UInt64(paths.count) else {
+            throw .corrupt(at: pathAt, "MAP path id \(pathID) not defined")
+        }
+        let pages = len >> pageShift
+        let nruns = try c.count("MAP run count", max: min(pages, 1 << 40))
+        var runs: [SnapshotRun] = []
+        runs.reserveCapacity(min(nruns, Limits.reserve))
+        var page: UInt64 = 0
+        for _ in 0..<nruns {
+            let at = c.p
+            let gap = try c.uv()
+            let count = try c.uv()
+            let flags = try c.u8()
+            guard gap <= pages - page, count > 0, count <= pages - page - gap else {
+                throw .corrupt(at: at, "MAP run beyond the mapping's \(pages) pages")
+            }
+            guard flags & ~(Tag.runSwapped | Tag.runHuge) == 0 else {
+                throw .corrupt(at: at, "MAP run flags \(flags) unknown")
+            }
+            let s = page + gap
+            runs.append(SnapshotRun(start: s, count: count, swapped: flags & Tag.runSwapped != 0,
+                                    huge: flags & Tag.runHuge != 0))
+            page = s + count
+        }
+        return SnapshotMapping(start: start, end: start + len, perms: UInt32(perms), offset: offset,
+                               path: pathID == 0 ? nil : paths[Int(pathID - 1)], runs: runs)
+    }
+
+    func decodeModule(_ c: inout Cursor) throws(DecodeStop) -> Module {
+        let generation = try c.uv()
+        let path = try c.str("MODULE path", max: 1 << 20)
+        let load = try c.uv()
+        let buildID = try c.bytes("MODULE build-id", max: Limits.buildIDBytes)
+        let n = try c.count("MODULE segment count", max: Limits.moduleSegments)
+        var segs: [ModuleSegment] = []
+        segs.reserveCapacity(min(n, 64))
+        for _ in 0..<n {
+            let vaddr = try c.uv()
+            let memsz = try c.uv()
+            segs.append(ModuleSegment(vaddr: vaddr, memsz: memsz, flags: try c.u32("segment flags")))
+        }
+        return Module(generation: generation, path: path, loadAddress: load, buildID: buildID,
+                      segments: segs)
+    }
+}

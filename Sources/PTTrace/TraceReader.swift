@@ -1,0 +1,165 @@
+// Streaming trace reader: decodes one record per next() call through a fixed buffer, resolving
+// the format's registers (time, address, stack deltas, current thread, path ids) and folding a
+// snapshot's MAP records into one `.snapshot` value.
+//
+// Truncation is not an error: a file that ends mid-record or without a TRAILER yields every
+// complete record, then nil, with `truncated` set. Bytes that cannot be a trace throw a
+// TraceError naming the file and byte offset; once thrown, every later next() rethrows it.
+// A TraceReader owns its file; copies share it, so use one copy.
+
+/// The decode registers of ptreclaim_trace.h, advanced by each record.
+struct Registers {
+    var time: UInt64 = 0
+    var address: UInt64 = 0
+    var stack: UInt32 = 0
+}
+
+/// What decoding one record produced. Only `.record` reaches the caller; the others update the
+/// reader's state.
+enum Step {
+    case record(TraceRecord)
+    case thread(UInt32)
+    case path(id: UInt64, String)
+    case stackNode(ip: UInt64, parent: UInt32)
+    case snapshotStart(Snapshot, maps: Int)
+    case map(SnapshotMapping)
+    case snapshotEnd(vmPTEKiB: UInt64, vmRSSKiB: UInt64)
+    case trailer(Trailer)
+    case end
+}
+
+public struct TraceReader {
+    public let path: String
+    /// The HEADER record, read by init.
+    public private(set) var header: TraceHeader
+    /// After next() returned nil: the file had no TRAILER or ended inside a record.
+    public private(set) var truncated = false
+    /// Size of the file in bytes when it was opened.
+    public var fileSize: UInt64 { buffer.fileSize }
+    /// Byte offset of the next record.
+    public var offset: UInt64 { buffer.fileOffset(buffer.start) }
+
+    let buffer: FileBuffer
+    var regs = Registers()
+    var tid: UInt32 = 0
+    /// Stack nodes defined so far: valid stack numbers are 0...stackNodes.
+    var stackNodes: UInt32 = 0
+    /// PATH ids 1, 2, 3...: paths[id - 1].
+    var paths: [String] = []
+    var pageShift: UInt64 = 12
+    /// The snapshot whose MAP records are being read.
+    var pending: Snapshot?
+    var headerRead = false
+    var finished = false
+    var failure: TraceError?
+
+    public init(path: String) throws {
+        self.path = path
+        buffer = try FileBuffer(path: path)
+        header = TraceHeader(fields: [])
+        try readFileHeader()
+        guard let first = try decodeNext(), case .header(let h) = first else {
+            throw TraceError(path: path, offset: UInt64(TraceFormat.fileHeaderLength),
+                             message: "the trace ends before its HEADER record")
+        }
+        header = h
+        headerRead = true
+        regs.time = h.monoStartNs
+        let ps = h.pageSize
+        guard ps >= 4096, ps <= 1 << 30, ps & (ps - 1) == 0 else {
+            throw TraceError(path: path, offset: UInt64(TraceFormat.fileHeaderLength),
+                             message: "HEADER page_size \(ps) is not a power of two")
+        }
+        pageShift = UInt64(ps.trailingZeroBitCount)
+    }
+
+    /// Magic and format version (bytes 0..<12).
+    private mutating func readFileHeader() throws(TraceError) {
+        while buffer.end - buffer.start < TraceFormat.fileHeaderLength {
+            if try !buffer.refill() { break }
+        }
+        let have = buffer.end - buffer.start
+        let p = buffer.base + buffer.start
+        let magic = TraceFormat.magic
+        for i in 0..<min(have, magic.count) where p[i] != magic[i] {
+            throw TraceError(path: path, offset: 0, message: "not a ptreclaim trace")
+        }
+        guard have >= TraceFormat.fileHeaderLength else {
+            throw TraceError(path: path, offset: UInt64(have),
+                             message: have == 0 ? "empty file, not a ptreclaim trace"
+                                                : "file too short for a ptreclaim trace header")
+        }
+        let version = UInt16(p[8]) | UInt16(p[9]) << 8
+        guard TraceFormat.readableVersions.contains(version) else {
+            let readable = TraceFormat.readableVersions.map(String.init).joined(separator: ", ")
+            throw TraceError(path: path, offset: 8, message:
+                "trace format version \(version) is not supported (this ptreclaim reads version \(readable))")
+        }
+        buffer.start += TraceFormat.fileHeaderLength
+    }
+
+    /// The next record, or nil at END, at the end of the file, or after the TRAILER.
+    public mutating func next() throws -> TraceRecord? {
+        try decodeNext()
+    }
+
+    mutating func decodeNext() throws(TraceError) -> TraceRecord? {
+        if let failure { throw failure }
+        while !finished {
+            let base = UnsafePointer(buffer.base)
+            var c = Cursor(p: base + buffer.start, end: base + buffer.end)
+            var r = regs
+            let step: Step
+            do {
+                step = try decodeRecord(&c, &r)
+            } catch {
+                switch error {
+                case .short:
+                    let more: Bool
+                    do { more = try buffer.refill() } catch { failure = error; throw error }
+                    if !more {
+                        // End of file inside a record, or at a record boundary before any END
+                        // or TRAILER: either way the recorder did not finish.
+                        finished = true
+                        truncated = true
+                    }
+                    continue
+                case .corrupt(let at, let what):
+                    let e = TraceError(path: path, offset: buffer.fileOffset(at - base), message: what)
+                    failure = e
+                    throw e
+                }
+            }
+            buffer.start = c.p - base
+            regs = r
+            switch step {
+            case .record(let record):
+                return record
+            case .thread(let t):
+                tid = t
+            case .path(_, let s):
+                paths.append(s)
+            case .stackNode(let ip, let parent):
+                stackNodes += 1
+                return .stack(node: stackNodes, ip: ip, parent: parent)
+            case .snapshotStart(let s, _):
+                pending = s
+            case .map(let m):
+                pending!.mappings.append(m)
+            case .snapshotEnd(let pte, let rss):
+                var s = pending!
+                pending = nil
+                s.vmPTEKiBAfter = pte
+                s.vmRSSKiBAfter = rss
+                return .snapshot(s)
+            case .trailer(let t):
+                finished = true
+                return .trailer(t)
+            case .end:
+                finished = true
+                truncated = true  // END before a TRAILER: the recorder never finished
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,122 @@
+// `ptreclaim report`: one streaming pass over a trace, feeding the trace summary, the model's
+// replay and the stack table; then the text or JSON report.
+import ArgumentParser
+import PTTrace
+import PTModel
+import PTReport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+enum LazyfreeOption: String, ExpressibleByArgument, CaseIterable {
+    case keep, discard
+    var mode: LazyfreeMode { self == .keep ? .keep : .discard }
+}
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Replay a trace under the four page-table policies and report page-table memory.",
+        discussion: """
+            Policies: none (no reclaim), pt-reclaim (Linux 6.14+ CONFIG_PT_RECLAIM), refcount (the 2022 per-table reference count RFC) and ideal (only tables with a live entry). The model is checked against the VmPTE the kernel reported in each snapshot. A truncated trace is reported with truncated=true; a corrupt one exits with status 2.
+            """)
+
+    @Option(help: ArgumentHelp("Output format: text for people, json for scripts (schema 1, docs/cli.md).",
+                               valueName: "text|json"))
+    var format: ReportFormat = .text
+
+    @Option(help: ArgumentHelp("refcount policy: MADV_FREE'd pages kept (no memory pressure) or discarded.",
+                               valueName: "keep|discard"))
+    var lazyfree: LazyfreeOption = .keep
+
+    @Option(name: .customLong("top"), help: ArgumentHelp("Call sites to list.", valueName: "n"))
+    var topCallSites = 10
+
+    @Argument(help: ArgumentHelp("The trace file.", valueName: "file"))
+    var file: String
+
+    func run() throws {
+        let input: ReportInput
+        do {
+            input = try replay()
+        } catch let e as TraceError {
+            throw userError(e.description, status: Status.badTrace)
+        }
+        var out = Output()
+        let text = format == .json ? JSONReport.render(input, topCallSites: topCallSites)
+                                   : TextReport.render(input, topCallSites: topCallSites)
+        out.line(String(text.dropLast(text.hasSuffix("\n") ? 1 : 0)))
+        out.flush()
+    }
+
+    func replay() throws -> ReportInput {
+        var reader = try TraceReader(path: file)
+        var summary = TraceSummary()
+        var replayer = Replayer(options: ReplayOptions(lazyfree: lazyfree.mode))
+        var stacks = StackTable()
+        var progress = Progress(file: file, size: reader.fileSize)
+        let header = TraceRecord.header(reader.header)
+        summary.add(header)
+        replayer.consume(header)
+        var n: UInt64 = 0
+        while let record = try reader.next() {
+            summary.add(record)
+            replayer.consume(record)
+            switch record {
+            case .stack, .module: stacks.add(record)
+            default: break
+            }
+            n &+= 1
+            if n & 0xffff == 0 { progress.update(offset: reader.offset) }
+        }
+        progress.finish()
+        summary.truncated = reader.truncated
+        return ReportInput(file: file, summary: summary, result: replayer.finish(), stacks: stacks)
+    }
+}
+
+/// Progress on stderr while a big trace is read: a live percentage when stderr is a terminal,
+/// otherwise a line every 5 seconds (only for reads that take that long).
+struct Progress {
+    let file: String
+    let size: UInt64
+    let tty = isatty(2) == 1
+    let start = monotonicSeconds()
+    var last: Double
+    var shown = false
+
+    init(file: String, size: UInt64) {
+        self.file = file
+        self.size = size
+        last = start
+    }
+
+    mutating func update(offset: UInt64) {
+        let now = monotonicSeconds()
+        let period = tty ? 0.25 : 5.0
+        guard now - last >= period, now - start >= (tty ? 1.0 : 5.0) else { return }
+        last = now
+        let pct = size > 0 ? Double(offset) * 100 / Double(size) : 0
+        let mb = Double(offset) / 1e6
+        let msg = "reading \(file): \(Int(pct))% (\(Int(mb)) MB, \(Int(mb / (now - start))) MB/s)"
+        if tty {
+            writeErr("\r\u{1b}[K" + msg)
+            shown = true
+        } else {
+            warn(msg)
+        }
+    }
+
+    func finish() {
+        if shown { writeErr("\r\u{1b}[K") }
+    }
+
+    private func writeErr(_ s: String) {
+        var b = Array(s.utf8)
+        _ = b.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    }
+}

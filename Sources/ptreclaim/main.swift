@@ -1,1 +1,0 @@
-print("ptreclaim: not yet built")

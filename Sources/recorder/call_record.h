@@ -1,0 +1,81 @@
+/*
+ * The common path of every memory hook:
+ *
+ *   ptr_call_begin     recording? not re-entered? not a vfork child? -> guard, unwind the
+ *                      stack (outside the lock: it is the slow part), take the lock
+ *   ptr_call_residency read the enclosing blocks' population BEFORE the real call
+ *   ... real call ...  (lock still held: file order = kernel order)
+ *   ptr_call_record    THREAD record if the thread changed, STACK nodes, then the call
+ *                      record's tag, time and stack; the hook appends its fields
+ *   ptr_call_end       residency block, commit, unlock, errno as the real call left it
+ *
+ * When ptr_call_begin returns 0 the hook just forwards.
+ */
+#ifndef PTR_CALL_RECORD_H
+#define PTR_CALL_RECORD_H
+
+#include "encoder.h"
+#include "lock.h"
+#include "raw.h"
+#include "state.h"
+
+#include <errno.h>
+#include <stdint.h>
+
+#define PTR_EXPORT __attribute__((visibility("default")))
+
+struct ptr_call {
+    uint64_t t;
+    const uint8_t *res;
+    size_t res_len;
+    int saved_errno;
+    int nips;
+    uint64_t ips[PTR_MAX_STACK_DEPTH];
+};
+
+/* Slow half of ptr_call_begin (out of line). */
+int ptr_call_begin_slow(struct ptr_call *c, const void *caller);
+
+/* `caller`: the hook's return address (PTR_CALLER), to recognize libunwind's own calls. */
+#define PTR_CALLER __builtin_return_address(0)
+
+static inline __attribute__((always_inline)) int ptr_call_begin(struct ptr_call *c, const void *caller)
+{
+    if (__builtin_expect(!ptr_state.recording, 0))
+        return 0;
+    if (__builtin_expect(ptr_guard != PTR_GUARD_NONE, 0)) {
+        if (ptr_guard == PTR_GUARD_HOOK)
+            ptr_lost_add(1);
+        return 0;
+    }
+    if (__builtin_expect(ptr_tls_vforked, 0) && ptr_raw_getpid() != ptr_state.owner_pid)
+        return 0;
+    return ptr_call_begin_slow(c, caller);
+}
+
+/* Population of the blocks enclosing [start, start + len), read now (before the call). */
+void ptr_call_residency(struct ptr_call *c, uint64_t start, uint64_t len);
+
+/* Start the call record: type, failed bit, time, stack. */
+void ptr_call_record(struct ptr_call *c, int type, int failed);
+
+/* Finish: residency block, commit, unlock, unguard; errno = err. */
+void ptr_call_end(struct ptr_call *c, int err);
+
+/* Is this madvise advice one that can zap entries (and so free a PTE page)? */
+static inline int ptr_advice_releases(int advice)
+{
+    switch (advice) {
+    case 4:  /* MADV_DONTNEED */
+    case 8:  /* MADV_FREE */
+    case 9:  /* MADV_REMOVE */
+    case 20: /* MADV_COLD */
+    case 21: /* MADV_PAGEOUT */
+    case 24: /* MADV_DONTNEED_LOCKED */
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+#endif

@@ -1,0 +1,159 @@
+/*
+ * Record encoder (see encoder.h): a raw-mmap'd scratch buffer that grows with mremap, the
+ * address/time/stack delta registers, and the commit that hands a finished record to
+ * trace_file.c — or drops it whole and puts the registers back.
+ */
+#include "encoder.h"
+#include "raw.h"
+#include "trace_file.h"
+
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+struct registers {
+    uint64_t addr;
+    uint64_t time;
+    uint32_t stack;
+};
+
+static uint8_t *buf;
+static size_t cap, len;
+static int overflow;           /* the record did not fit in memory: drop it */
+static struct registers reg;   /* current values */
+static struct registers saved; /* values before the record being built */
+static uint64_t written, dropped;
+
+int ptr_enc_init(void)
+{
+    if (buf)
+        return 0;
+    size_t c = 256 * 1024;
+    void *p = ptr_raw_mmap(NULL, c, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    buf = p;
+    cap = c;
+    return 0;
+}
+
+void ptr_enc_reset(uint64_t mono_start_ns)
+{
+    memset(&reg, 0, sizeof reg);
+    reg.time = mono_start_ns;
+    saved = reg;
+    len = 0;
+    overflow = 0;
+    written = dropped = 0;
+}
+
+uint64_t ptr_enc_written(void) { return written; }
+uint64_t ptr_enc_dropped(void) { return dropped; }
+
+/* Make room for n more bytes; on failure the record is marked for dropping. */
+static int room(size_t n)
+{
+    if (len + n <= cap)
+        return 1;
+    if (overflow || !buf)
+        return overflow = 1, 0;
+    size_t c = cap;
+    while (c < len + n)
+        c *= 2;
+    void *p = (void *)syscall(SYS_mremap, buf, cap, c, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED) {
+        overflow = 1;
+        return 0;
+    }
+    buf = p;
+    cap = c;
+    return 1;
+}
+
+void ptr_rec_begin(uint8_t tag)
+{
+    saved = reg;
+    len = 0;
+    overflow = 0;
+    if (room(1))
+        buf[len++] = tag;
+}
+
+void ptr_put_u8(uint8_t v)
+{
+    if (room(1))
+        buf[len++] = v;
+}
+
+void ptr_put_uv(uint64_t v)
+{
+    if (!room(10))
+        return;
+    while (v >= 0x80) {
+        buf[len++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    buf[len++] = (uint8_t)v;
+}
+
+void ptr_put_sv(int64_t v) { ptr_put_uv(((uint64_t)v << 1) ^ (uint64_t)(v >> 63)); }
+
+void ptr_put_addr(uint64_t addr)
+{
+    ptr_put_sv((int64_t)(addr - reg.addr));
+    reg.addr = addr;
+}
+
+void ptr_put_str(const void *s, size_t n)
+{
+    ptr_put_uv(n);
+    ptr_put_bytes(s, n);
+}
+
+void ptr_put_bytes(const void *s, size_t n)
+{
+    if (n && room(n)) {
+        memcpy(buf + len, s, n);
+        len += n;
+    }
+}
+
+void ptr_put_time(uint64_t mono_ns)
+{
+    /* Records are written under the lock, so time only moves forward; clamp just in case. */
+    uint64_t dt = mono_ns > reg.time ? mono_ns - reg.time : 0;
+    ptr_put_uv(dt);
+    reg.time += dt;
+}
+
+void ptr_put_stack(uint32_t node)
+{
+    ptr_put_sv((int64_t)node - (int64_t)reg.stack);
+    reg.stack = node;
+}
+
+int ptr_rec_commit(void)
+{
+    if (!overflow && len && ptr_file_write(buf, len) == 0) {
+        written++;
+        len = 0;
+        return 0;
+    }
+    reg = saved;
+    dropped++;
+    len = 0;
+    return -1;
+}
+
+void ptr_rec_drop(void)
+{
+    overflow = 1;
+    ptr_rec_commit();
+}
+
+uint64_t ptr_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}

@@ -1,0 +1,291 @@
+/*
+ * The interposed memory functions: mmap, mmap64, munmap, mremap, madvise, posix_madvise,
+ * process_madvise, mprotect, pkey_mprotect, brk, sbrk. Each records one call record (layouts
+ * in ptreclaim_trace.h) through call_record.h; residency is read before the calls that can
+ * zap entries or free page tables.
+ */
+#include "call_record.h"
+#include "real_functions.h"
+#include "ptreclaim_trace.h"
+
+#include <stdarg.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+
+/* Declared here too, in case the C library's headers lack them. */
+ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t n, int advice, unsigned int flags);
+int pkey_mprotect(void *addr, size_t len, int prot, int pkey);
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+static void *record_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off, int is64,
+                         const void *caller)
+{
+    struct ptr_call c;
+    if (!ptr_call_begin(&c, caller))
+        return ptr_forward_mmap(addr, len, prot, flags, fd, off, is64);
+    if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE))
+        ptr_call_residency(&c, (uint64_t)(uintptr_t)addr, len);
+    void *r = ptr_forward_mmap(addr, len, prot, flags, fd, off, is64);
+    int e = errno;
+    int failed = r == MAP_FAILED;
+    ptr_call_record(&c, PTR_REC_MMAP, failed);
+    ptr_put_addr((uint64_t)(uintptr_t)addr);
+    ptr_put_uv(len);
+    ptr_put_uv((uint32_t)prot);
+    ptr_put_uv((uint32_t)flags);
+    ptr_put_sv(fd);
+    ptr_put_uv((uint64_t)off);
+    ptr_put_uv(is64 ? PTR_FN_MMAP64 : PTR_FN_MMAP);
+    if (failed)
+        ptr_put_uv((uint64_t)e);
+    else
+        ptr_put_addr((uint64_t)(uintptr_t)r);
+    ptr_call_end(&c, e);
+    return r;
+}
+
+PTR_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    return record_mmap(addr, len, prot, flags, fd, off, 0, PTR_CALLER);
+}
+
+PTR_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    return record_mmap(addr, len, prot, flags, fd, off, 1, PTR_CALLER);
+}
+
+PTR_EXPORT int munmap(void *addr, size_t len)
+{
+    const void *caller = PTR_CALLER;
+    struct ptr_call c;
+    if (!ptr_call_begin(&c, caller))
+        return ptr_forward_munmap(addr, len);
+    ptr_call_residency(&c, (uint64_t)(uintptr_t)addr, len);
+    int r = ptr_forward_munmap(addr, len);
+    int e = errno;
+    ptr_call_record(&c, PTR_REC_MUNMAP, r != 0);
+    ptr_put_addr((uint64_t)(uintptr_t)addr);
+    ptr_put_uv(len);
+    if (r != 0)
+        ptr_put_uv((uint64_t)e);
+    ptr_call_end(&c, e);
+    return r;
+}
+
+PTR_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+    const void *caller = PTR_CALLER;
+    void *new_addr = NULL;
+    if (flags & MREMAP_FIXED) { /* like glibc: the fifth argument exists only then */
+        va_list ap;
+        va_start(ap, flags);
+        new_addr = va_arg(ap, void *);
+        va_end(ap);
+    }
+    struct ptr_call c;
+    if (!ptr_call_begin(&c, caller))
+        return ptr_forward_mremap(old, old_len, new_len, flags, new_addr);
+    ptr_call_residency(&c, (uint64_t)(uintptr_t)old, old_len);
+    void *r = ptr_forward_mremap(old, old_len, new_len, flags, new_addr);
+    int e = errno;
+    int failed = r == MAP_FAILED;
+    ptr_call_record(&c, PTR_REC_MREMAP, failed);
+    ptr_put_addr((uint64_t)(uintptr_t)old);
+    ptr_put_uv(old_len);
+    ptr_put_uv(new_len);
+    ptr_put_uv((uint32_t)flags);
+    ptr_put_addr((uint64_t)(uintptr_t)new_addr);
+    if (failed)
+        ptr_put_uv((uint64_t)e);
+    else
+        ptr_put_addr((uint64_t)(uintptr_t)r);
+    ptr_call_end(&c, e);
+    return r;
+}
+
+PTR_EXPORT int madvise(void *addr, size_t len, int advice)
+{
+    const void *caller = PTR_CALLER;
+    struct ptr_call c;
+    if (!ptr_call_begin(&c, caller))
+        return ptr_forward_madvise(addr, len, advice);
+    if (ptr_advice_releases(advice))
+        ptr_call_residency(&c, (uint64_t)(uintptr_t)addr, len);
+    int r = ptr_forward_madvise(addr, len, advice);
+    int e = errno;
+    ptr_call_record(&c, PTR_REC_MADVISE, r != 0);
+    ptr_put_addr((uint64_t)(uintptr_t)addr);
+    ptr_put_uv(len);
+    ptr_put_uv((uint32_t)advice);
+    ptr_put_uv(PTR_FN_MADVISE);
+    if (r != 0)
+        ptr_put_uv((uint64_t)e);
+    ptr_call_end(&c, e);
+    return r;
+}
+
+PTR_EXPORT int posix_madvise(void *addr, size_t len, int advice)
+{
+    const void *caller = PTR_CALLER;
+    struct ptr_call c;
+    if (!ptr_call_begin(&c, caller))
+        return ptr_forward_posix_madvise(addr, len, advice);
+    if (ptr_advice_releases(advice))
+        ptr_call_residency(&c, (uint64_t)(uintptr_t)addr, len);
+    int r = ptr_forward_posix_madvise(addr, len, advice); /* returns the error, errno untouched */
+    int e = errno;
+    ptr_call_record(&c, PTR_REC_MADVISE, r != 0);
+    ptr_put_addr((uint64_t)(uintptr_t)addr);
+    ptr_put_uv(len);
+    ptr_put_uv((uint32_t)advice);
+    ptr_put_uv(PTR_FN_POSIX_MADVISE);
+    if (r != 0)
+        ptr_put_uv((uint64_t)r);
+    ptr_call_end(&c, e);
+    return r;
+}
+
+/* process_madvise's iovec array, copied safely (the program's pointer may be bad: the kernel
+ * would answer EFAULT, we must not crash). Used under the lock only. */
+#define PTR_IOV_MAX 1024
+static struct iovec iov_copy[PTR_IOV_MAX];
+
+static size_t copy_iov(const struct iovec *iov, size_t n)
+{
+    if (n > PTR_IOV_MAX || n == 0)
+        return 0;
+    struct iovec local = {iov_copy, n * sizeof *iov};
+    struct iovec remote = {(void *)iov, n * sizeof *iov};
+    long r = syscall(SYS_process_vm_readv, ptr_state.owner_pid, &local, 1, &remote, 1, 0);
+    return r == (long)(n * sizeof *iov) ? n : 0;
+}
+
+PTR_EXPORT ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t n, int advice,
+                                   unsigned int flags)
+{
+    const void *caller = PTR_CALLER;
+    struct ptr_call c;
+    if (!ptr_call_begin(&c, caller))
+        return ptr_forward_process_madvise(pidfd, iov, n, advice, flags);
+    size_t niov = copy_iov(iov, n);
+    if (niov && ptr_advice_releases(advice)) {
+        /* One residency block per record: the span of all ranges. Assumes the pidfd names
+         * this process (the usual use by allocators). */
+        uint64_t lo = UINT64_MAX, hi = 0;
+        for (size_t i = 0; i < niov; i++) {
+            uint64_t a = (uint64_t)(uintptr_t)iov_copy[i].iov_base;
+            uint64_t b = a + iov_copy[i].iov_len;
+            if (!iov_copy[i].iov_len)
+                continue;
+            if (a < lo)
+                lo = a;
+            if (b > hi)
+                hi = b;
+        }
+        if (hi > lo)
+            ptr_call_residency(&c, lo, hi - lo);
+    }
+    errno = c.saved_errno;
+    ssize_t r = ptr_forward_process_madvise(pidfd, iov, n, advice, flags);
+    int e = errno;
+    ptr_call_record(&c, PTR_REC_PROCESS_MADVISE, r < 0);
+    ptr_put_sv(pidfd);
+    ptr_put_uv((uint32_t)advice);
+    ptr_put_uv(flags);
+    ptr_put_uv(niov);
+    for (size_t i = 0; i < niov; i++) {
+        ptr_put_addr((uint64_t)(uintptr_t)iov_copy[i].iov_base);
+        ptr_put_uv(iov_copy[i].iov_len);
+    }
+    if (r < 0)
+        ptr_put_uv((uint64_t)e);
+    else
+        ptr_put_uv((uint64_t)r);
+    ptr_call_end(&c, e);
+    return r;
+}
+
+static int record_mprotect(void *addr, size_t len, int prot, int pkey, int with_key,
+                           const void *caller)
+{
+    struct ptr_call c;
+    if (!ptr_call_begin(&c, caller))
+        return with_key ? ptr_forward_pkey_mprotect(addr, len, prot, pkey)
+                        : ptr_forward_mprotect(addr, len, prot);
+    int r = with_key ? ptr_forward_pkey_mprotect(addr, len, prot, pkey)
+                     : ptr_forward_mprotect(addr, len, prot);
+    int e = errno;
+    ptr_call_record(&c, PTR_REC_MPROTECT, r != 0);
+    ptr_put_addr((uint64_t)(uintptr_t)addr);
+    ptr_put_uv(len);
+    ptr_put_uv((uint32_t)prot);
+    ptr_put_sv(with_key ? pkey : -1);
+    if (r != 0)
+        ptr_put_uv((uint64_t)e);
+    ptr_call_end(&c, e);
+    return r;
+}
+
+PTR_EXPORT int mprotect(void *addr, size_t len, int prot)
+{
+    return record_mprotect(addr, len, prot, -1, 0, PTR_CALLER);
+}
+
+PTR_EXPORT int pkey_mprotect(void *addr, size_t len, int prot, int pkey)
+{
+    return record_mprotect(addr, len, prot, pkey, 1, PTR_CALLER);
+}
+
+static uint64_t kernel_break(void) { return (uint64_t)syscall(SYS_brk, 0); }
+
+PTR_EXPORT int brk(void *addr)
+{
+    const void *caller = PTR_CALLER;
+    struct ptr_call c;
+    if (!ptr_call_begin(&c, caller))
+        return ptr_forward_brk(addr);
+    uint64_t old = kernel_break();
+    uint64_t want = (uint64_t)(uintptr_t)addr;
+    if (want < old)
+        ptr_call_residency(&c, want, old - want);
+    errno = c.saved_errno;
+    int r = ptr_forward_brk(addr);
+    int e = errno;
+    uint64_t now = kernel_break();
+    ptr_call_record(&c, PTR_REC_BRK, r != 0);
+    ptr_put_addr(want);
+    ptr_put_addr(old);
+    ptr_put_addr(now);
+    if (r != 0)
+        ptr_put_uv((uint64_t)e);
+    ptr_call_end(&c, e);
+    return r;
+}
+
+PTR_EXPORT void *sbrk(intptr_t inc)
+{
+    const void *caller = PTR_CALLER;
+    struct ptr_call c;
+    if (!ptr_call_begin(&c, caller))
+        return ptr_forward_sbrk(inc);
+    uint64_t old = kernel_break();
+    if (inc < 0)
+        ptr_call_residency(&c, old + (uint64_t)inc, (uint64_t)-inc);
+    errno = c.saved_errno;
+    void *r = ptr_forward_sbrk(inc);
+    int e = errno;
+    int failed = r == (void *)-1;
+    uint64_t now = kernel_break();
+    ptr_call_record(&c, PTR_REC_SBRK, failed);
+    ptr_put_sv(inc);
+    ptr_put_addr(now);
+    if (failed)
+        ptr_put_uv((uint64_t)e);
+    else
+        ptr_put_addr((uint64_t)(uintptr_t)r);
+    ptr_call_end(&c, e);
+    return r;
+}

@@ -1,0 +1,29 @@
+/*
+ * The recorder's life: start-up (constructor), fork children, exec, every way out.
+ */
+#ifndef PTR_LIFECYCLE_H
+#define PTR_LIFECYCLE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Final snapshot + TRAILER + trim, once per trace (exit reasons: PTR_EXIT_*). */
+void ptr_finish(int reason, int64_t status);
+
+/* Parent side of a successful fork: the FORK record. */
+void ptr_record_fork(pid_t child);
+
+/* Child side, after fork() returned 0 (all atfork handlers done): start the snapshot thread. */
+void ptr_fork_child_returned(void);
+
+/* Child of _Fork (no atfork handlers ran): leave the parent's trace alone, stay inert. */
+void ptr_fork_child_inert(void);
+
+/* Before an exec: exec snapshot, EXEC record, trim. After a failed one: EXEC_FAILED. */
+void ptr_exec_begin(const char *path);
+void ptr_exec_failed(int err);
+
+/* The background snapshot thread (snapshot_thread.c). */
+void ptr_snapshot_thread_start(void);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * The recorder lock: a three-state futex mutex (0 free, 1 held, 2 held with waiters), raw
+ * futex system calls, so it never allocates and never takes a libc lock. See lock.h.
+ */
+#include "lock.h"
+#include "encoder.h"
+#include "ptreclaim_trace.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+__thread int ptr_guard __attribute__((tls_model("initial-exec")));
+
+static int lock_word;
+static uint64_t lost_count;
+
+void ptr_lock(void)
+{
+    int c = 0;
+    if (__atomic_compare_exchange_n(&lock_word, &c, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        return;
+    int saved = errno;
+    if (c != 2)
+        c = __atomic_exchange_n(&lock_word, 2, __ATOMIC_ACQUIRE);
+    while (c != 0) {
+        syscall(SYS_futex, &lock_word, FUTEX_WAIT_PRIVATE, 2, NULL, NULL, 0);
+        c = __atomic_exchange_n(&lock_word, 2, __ATOMIC_ACQUIRE);
+    }
+    errno = saved;
+}
+
+void ptr_unlock(void)
+{
+    if (__atomic_exchange_n(&lock_word, 0, __ATOMIC_RELEASE) == 2) {
+        int saved = errno;
+        syscall(SYS_futex, &lock_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+        errno = saved;
+    }
+}
+
+void ptr_lock_reset_after_fork(void) { __atomic_store_n(&lock_word, 0, __ATOMIC_RELAXED); }
+
+int ptr_enter(void)
+{
+    if (ptr_guard != PTR_GUARD_NONE) {
+        if (ptr_guard == PTR_GUARD_HOOK)
+            ptr_lost_add(1);
+        return 0;
+    }
+    ptr_guard = PTR_GUARD_INTERNAL;
+    ptr_lock();
+    return 1;
+}
+
+void ptr_leave(void)
+{
+    ptr_unlock();
+    ptr_guard = PTR_GUARD_NONE;
+}
+
+void ptr_lost_add(uint64_t n) { __atomic_fetch_add(&lost_count, n, __ATOMIC_RELAXED); }
+
+void ptr_lost_flush(void)
+{
+    uint64_t n = __atomic_load_n(&lost_count, __ATOMIC_RELAXED);
+    if (n == 0)
+        return;
+    ptr_rec_begin(PTR_REC_LOST);
+    ptr_put_uv(n);
+    if (ptr_rec_commit() == 0)
+        __atomic_fetch_sub(&lost_count, n, __ATOMIC_RELAXED);
+}

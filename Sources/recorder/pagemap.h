@@ -1,0 +1,55 @@
+/*
+ * Internal to the recorder: walk the populated pages of a range of our own address space,
+ * shared by residency.c (call records) and snapshot.c (MAP records).
+ *
+ * Sources, best first: the PAGEMAP_SCAN ioctl on /proc/self/pagemap (cost proportional to the
+ * page tables that exist: holes are skipped a whole PMD/PUD at a time); pread of
+ * /proc/self/pagemap, 8 bytes per page (cost proportional to the range); mincore (resident
+ * pages only: swap entries and PMD mappings are invisible to it).
+ *
+ * The descriptor is cached (high number, O_CLOEXEC) and checked: the program may close it,
+ * dup2 over it or fork. Called with the recorder lock held; no locking of its own.
+ */
+#ifndef PTR_PAGEMAP_H
+#define PTR_PAGEMAP_H
+
+#include <stdint.h>
+
+/* Region categories reported to the callback (a subset of PAGE_IS_* in pagemap_scan.h). */
+#define PTR_PM_PRESENT (1u << 3) /* == PAGE_IS_PRESENT */
+#define PTR_PM_SWAPPED (1u << 4) /* == PAGE_IS_SWAPPED */
+#define PTR_PM_HUGE (1u << 6)    /* == PAGE_IS_HUGE */
+
+/* Which source answered the last walk. */
+enum ptr_pm_source {
+    PTR_PM_SOURCE_NONE = 0,
+    PTR_PM_SOURCE_SCAN = 1,
+    PTR_PM_SOURCE_PREAD = 2,
+    PTR_PM_SOURCE_MINCORE = 3,
+};
+
+/*
+ * Calls fn(ctx, start, end, categories) for each run of populated pages in [start, end), in
+ * increasing address order. Consecutive calls may describe adjacent runs (the caller merges
+ * them). A call with start == end == 0 means "discard every run reported so far: the walk
+ * restarts from the beginning with a slower source". fn returns 0 to go on, or a positive
+ * value to stop the walk. start and end must be page aligned. Returns 0 on success, -1 when no source could
+ * read the range (fn may already have been called for part of it), or the callback's
+ * non-zero return value when it stopped the walk.
+ */
+typedef int (*ptr_pm_region_fn)(void *ctx, uint64_t start, uint64_t end, unsigned categories);
+int ptr_pagemap_walk(uint64_t start, uint64_t end, ptr_pm_region_fn fn, void *ctx);
+
+/* The source used by the last successful walk (for tests and the header's diagnostics). */
+enum ptr_pm_source ptr_pagemap_last_source(void);
+
+/* Testing hook: forbid sources better than `s` (PTR_PM_SOURCE_NONE = no restriction). */
+void ptr_pagemap_force_source(enum ptr_pm_source s);
+
+/* Release the cached descriptor if it is still ours, else just forget it. */
+void ptr_pagemap_reset(void);
+
+/* Highest user address + 1 that the kernel lets us scan (x86_64 4-level: 2^47 - 4096). */
+uint64_t ptr_pagemap_user_limit(void);
+
+#endif

@@ -1,0 +1,478 @@
+/*
+ * Whole-address-space snapshots (record layouts in ptreclaim_trace.h):
+ *   PATH...          for paths not yet defined in this file (before the SNAPSHOT, because a
+ *                    SNAPSHOT is followed by its MAP records and nothing else)
+ *   SNAPSHOT         [timed] seq, reason, VmPTE, VmRSS, nmaps
+ *   MAP x nmaps      one per line of /proc/self/maps, with its populated runs (pagemap.c)
+ *   SNAPSHOT_END     VmPTE, VmRSS read again after the walk
+ *
+ * /proc/self/maps is read whole with open/read into a raw-mmap'd buffer (no stdio, no malloc)
+ * and parsed by hand, so the MAP records describe one consistent reading. Called with the
+ * recorder lock held.
+ */
+#include "snapshot.h"
+#include "encoder.h"
+#include "pagemap.h"
+#include "raw.h"
+#include "ptreclaim_trace.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define SNAP_PAGE 4096ull
+
+/* ---- raw-mmap'd growable buffers ------------------------------------------------------- */
+
+struct raw_buf {
+    uint8_t *p;
+    size_t cap;
+};
+
+/* Grows b to at least need bytes, keeping the first `keep` bytes. */
+static int buf_reserve(struct raw_buf *b, size_t need, size_t keep)
+{
+    if (need <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 64 * 1024;
+    while (cap < need)
+        cap *= 2;
+    void *p = ptr_raw_mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    if (b->p) {
+        if (keep)
+            memcpy(p, b->p, keep);
+        ptr_raw_munmap(b->p, b->cap);
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+/* ---- /proc/self/status ----------------------------------------------------------------- */
+
+/* Reads a whole small /proc file into buf (NUL-terminated); returns its length or -1. */
+static long read_small_file(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t len = 0;
+    while (len + 1 < cap) {
+        ssize_t r = read(fd, buf + len, cap - 1 - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    close(fd);
+    buf[len] = 0;
+    return (long)len;
+}
+
+/* Value in kB of the "Key:   123 kB" line, or -1 when absent. */
+static int64_t status_field(const char *text, const char *key)
+{
+    size_t klen = strlen(key);
+    for (const char *line = text; *line;) {
+        if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+            const char *p = line + klen + 1;
+            while (*p == ' ' || *p == '\t')
+                p++;
+            if (*p < '0' || *p > '9')
+                return -1;
+            int64_t v = 0;
+            while (*p >= '0' && *p <= '9')
+                v = v * 10 + (*p++ - '0');
+            return v;
+        }
+        const char *nl = strchr(line, '\n');
+        if (!nl)
+            break;
+        line = nl + 1;
+    }
+    return -1;
+}
+
+int ptr_read_status(uint64_t *vmpte_kb, uint64_t *vmrss_kb)
+{
+    char buf[4096]; /* /proc/self/status is about 1.5 KiB; VmRSS and VmPTE come early */
+    if (read_small_file("/proc/self/status", buf, sizeof buf) <= 0)
+        return -1;
+    int64_t pte = status_field(buf, "VmPTE");
+    int64_t rss = status_field(buf, "VmRSS");
+    if (pte < 0 || rss < 0)
+        return -1; /* kernel threads and zombies have no mm lines */
+    *vmpte_kb = (uint64_t)pte;
+    *vmrss_kb = (uint64_t)rss;
+    return 0;
+}
+
+/* ---- the path table: path -> id, bounded, allocation-free ------------------------------ */
+
+struct path_slot {
+    uint64_t hash; /* 0 = empty */
+    uint32_t id;
+    uint32_t len;
+    uint64_t off; /* into path_arena */
+};
+
+static struct raw_buf path_slots_buf; /* struct path_slot[path_cap] */
+static struct raw_buf path_arena;
+static size_t path_cap;   /* slots, a power of two */
+static size_t path_count; /* used slots */
+static size_t arena_used;
+static uint32_t path_next_id = 1;
+
+static uint64_t path_hash(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+    return h ? h : 1;
+}
+
+static void path_table_clear(void)
+{
+    if (path_slots_buf.p)
+        memset(path_slots_buf.p, 0, path_cap * sizeof(struct path_slot));
+    path_count = 0;
+    arena_used = 0;
+}
+
+static uint64_t snap_seq;
+
+void ptr_snapshot_reset(void)
+{
+    path_table_clear();
+    path_next_id = 1;
+    snap_seq = 0; /* seq counts the snapshots of one file */
+}
+
+/*
+ * Makes room for up to `npaths` new paths totalling `bytes` bytes. When the table would
+ * overflow it is emptied (paths seen again get new ids and new PATH records: the format allows
+ * several ids for one path), and grown if this one snapshot needs more than it holds.
+ */
+static int path_table_prepare(size_t npaths, size_t bytes)
+{
+    size_t want = 4096;
+    while (want * 3 / 4 < npaths)
+        want *= 2;
+    if (want > path_cap) {
+        if (buf_reserve(&path_slots_buf, want * sizeof(struct path_slot), 0) != 0)
+            return -1;
+        path_cap = want;
+        path_table_clear();
+    } else if ((path_count + npaths) > path_cap * 3 / 4) {
+        path_table_clear();
+    }
+    if (arena_used + bytes > path_arena.cap) {
+        path_table_clear();
+        if (buf_reserve(&path_arena, bytes > 256 * 1024 ? bytes : 256 * 1024, 0) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Looks the path up; when absent and `insert`, defines it (id assigned, *is_new = 1). */
+static struct path_slot *path_lookup(const char *s, size_t len, int insert, int *is_new)
+{
+    struct path_slot *slots = (struct path_slot *)path_slots_buf.p;
+    uint64_t h = path_hash(s, len);
+    size_t mask = path_cap - 1;
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        struct path_slot *sl = &slots[i];
+        if (sl->hash == 0) {
+            if (!insert || arena_used + len > path_arena.cap)
+                return NULL;
+            memcpy(path_arena.p + arena_used, s, len);
+            sl->hash = h;
+            sl->id = path_next_id++;
+            sl->len = (uint32_t)len;
+            sl->off = arena_used;
+            arena_used += len;
+            path_count++;
+            *is_new = 1;
+            return sl;
+        }
+        if (sl->hash == h && sl->len == len && memcmp(path_arena.p + sl->off, s, len) == 0)
+            return sl;
+    }
+}
+
+/* Removes the slot just inserted (its PATH record was dropped). Linear probing: the slot was
+ * the end of its probe chain when inserted and nothing was inserted since, so emptying it is
+ * safe. */
+static void path_unlookup(struct path_slot *sl)
+{
+    arena_used = sl->off;
+    sl->hash = 0;
+    path_count--;
+    path_next_id--;
+}
+
+/* ---- /proc/self/maps ------------------------------------------------------------------- */
+
+static struct raw_buf maps_buf;
+
+/* Reads /proc/self/maps whole; returns its length or -1. */
+static long read_maps(void)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t len = 0;
+    for (;;) {
+        if (buf_reserve(&maps_buf, len + 64 * 1024, len) != 0) {
+            close(fd);
+            return -1;
+        }
+        ssize_t r = read(fd, maps_buf.p + len, maps_buf.cap - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            close(fd);
+            return -1;
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+    }
+    close(fd);
+    return (long)len;
+}
+
+struct map_line {
+    uint64_t start, end, offset;
+    unsigned perms;
+    const char *path; /* NULL when anonymous */
+    size_t path_len;
+};
+
+static uint64_t parse_hex(const char **pp, const char *end)
+{
+    const char *p = *pp;
+    uint64_t v = 0;
+    for (; p < end; p++) {
+        char c = *p;
+        unsigned d;
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            d = (unsigned)(c - 'A' + 10);
+        else
+            break;
+        v = (v << 4) | d;
+    }
+    *pp = p;
+    return v;
+}
+
+static const char *skip_field(const char *p, const char *end)
+{
+    while (p < end && *p != ' ')
+        p++;
+    while (p < end && *p == ' ')
+        p++;
+    return p;
+}
+
+/* "start-end perms offset dev inode [path]"; returns 0 when the line parsed. */
+static int parse_map_line(const char *p, const char *end, struct map_line *m)
+{
+    m->start = parse_hex(&p, end);
+    if (p >= end || *p != '-')
+        return -1;
+    p++;
+    m->end = parse_hex(&p, end);
+    if (p >= end || *p != ' ' || m->end < m->start)
+        return -1;
+    p++;
+    m->perms = 0;
+    if (end - p < 4)
+        return -1;
+    if (p[0] == 'r')
+        m->perms |= PTR_PERM_READ;
+    if (p[1] == 'w')
+        m->perms |= PTR_PERM_WRITE;
+    if (p[2] == 'x')
+        m->perms |= PTR_PERM_EXEC;
+    if (p[3] == 's')
+        m->perms |= PTR_PERM_SHARED;
+    p = skip_field(p, end);
+    m->offset = parse_hex(&p, end);
+    p = skip_field(p, end); /* now at dev */
+    p = skip_field(p, end); /* now at inode */
+    p = skip_field(p, end); /* now at the path, or the end of the line */
+    m->path = p < end ? p : NULL;
+    m->path_len = p < end ? (size_t)(end - p) : 0;
+    return 0;
+}
+
+/* ---- populated runs of one mapping ------------------------------------------------------ */
+
+struct snap_run {
+    uint64_t start, end; /* addresses */
+    unsigned flags;      /* PTR_RUN_* */
+};
+
+static struct raw_buf runs_buf;
+static size_t runs_n;
+static int runs_oom;
+
+static int on_map_region(void *ctx, uint64_t start, uint64_t end, unsigned cat)
+{
+    (void)ctx;
+    if (start == 0 && end == 0) { /* restart with a slower source */
+        runs_n = 0;
+        return 0;
+    }
+    unsigned flags = 0;
+    if ((cat & PTR_PM_SWAPPED) && !(cat & PTR_PM_PRESENT))
+        flags |= PTR_RUN_SWAPPED;
+    if (cat & PTR_PM_HUGE)
+        flags |= PTR_RUN_HUGE;
+    struct snap_run *runs = (struct snap_run *)runs_buf.p;
+    if (runs_n && runs[runs_n - 1].end == start && runs[runs_n - 1].flags == flags) {
+        runs[runs_n - 1].end = end; /* the walk split one run (full output vector) */
+        return 0;
+    }
+    if (buf_reserve(&runs_buf, (runs_n + 1) * sizeof(struct snap_run),
+                    runs_n * sizeof(struct snap_run)) != 0) {
+        runs_oom = 1;
+        return 1;
+    }
+    runs = (struct snap_run *)runs_buf.p;
+    runs[runs_n].start = start;
+    runs[runs_n].end = end;
+    runs[runs_n].flags = flags;
+    runs_n++;
+    return 0;
+}
+
+/* Collects the runs of [start, end); on failure the mapping is recorded with no runs. */
+static void collect_runs(uint64_t start, uint64_t end)
+{
+    runs_n = 0;
+    runs_oom = 0;
+    if (ptr_pagemap_walk(start, end, on_map_region, NULL) != 0 || runs_oom)
+        runs_n = 0;
+}
+
+/* ---- the snapshot ---------------------------------------------------------------------- */
+
+static int is_line_path(const struct map_line *m) { return m->path != NULL && m->path_len > 0; }
+
+void ptr_snapshot_write(int reason)
+{
+    uint64_t pte0 = 0, rss0 = 0;
+    if (ptr_read_status(&pte0, &rss0) != 0)
+        pte0 = rss0 = 0;
+
+    long maps_len = read_maps();
+    if (maps_len < 0)
+        return;
+    const char *text = (const char *)maps_buf.p;
+    const char *text_end = text + maps_len;
+
+    /* Pass 1: count lines and path bytes, so the path table never resets mid-snapshot. */
+    uint64_t nmaps = 0;
+    size_t npaths = 0, path_bytes = 0;
+    for (const char *line = text; line < text_end;) {
+        const char *nl = memchr(line, '\n', (size_t)(text_end - line));
+        const char *le = nl ? nl : text_end;
+        struct map_line m;
+        if (parse_map_line(line, le, &m) == 0) {
+            nmaps++;
+            if (is_line_path(&m)) {
+                npaths++;
+                path_bytes += m.path_len;
+            }
+        }
+        line = le + 1;
+    }
+    if (path_table_prepare(npaths, path_bytes) != 0)
+        return;
+
+    /* Pass 2: PATH records for paths new to this file. */
+    for (const char *line = text; line < text_end;) {
+        const char *nl = memchr(line, '\n', (size_t)(text_end - line));
+        const char *le = nl ? nl : text_end;
+        struct map_line m;
+        if (parse_map_line(line, le, &m) == 0 && is_line_path(&m)) {
+            int is_new = 0;
+            struct path_slot *sl = path_lookup(m.path, m.path_len, 1, &is_new);
+            if (!sl)
+                return;
+            if (is_new) {
+                ptr_rec_begin(PTR_REC_PATH);
+                ptr_put_uv(sl->id);
+                ptr_put_str(m.path, m.path_len);
+                if (ptr_rec_commit() != 0) {
+                    path_unlookup(sl); /* undefined in the file: forget it, give up */
+                    return;
+                }
+            }
+        }
+        line = le + 1;
+    }
+
+    /* The SNAPSHOT, its MAP records, its end. */
+    ptr_rec_begin(PTR_REC_SNAPSHOT);
+    ptr_put_time(ptr_now_ns());
+    ptr_put_uv(snap_seq);
+    ptr_put_uv((uint64_t)reason);
+    ptr_put_uv(pte0);
+    ptr_put_uv(rss0);
+    ptr_put_uv(nmaps);
+    if (ptr_rec_commit() != 0)
+        return; /* dropped: writing its MAPs would leave them orphaned */
+    snap_seq++;
+
+    for (const char *line = text; line < text_end;) {
+        const char *nl = memchr(line, '\n', (size_t)(text_end - line));
+        const char *le = nl ? nl : text_end;
+        struct map_line m;
+        if (parse_map_line(line, le, &m) == 0) {
+            uint64_t path_id = 0;
+            if (is_line_path(&m)) {
+                int is_new = 0;
+                struct path_slot *sl = path_lookup(m.path, m.path_len, 0, &is_new);
+                path_id = sl ? sl->id : 0;
+            }
+            collect_runs(m.start, m.end);
+            ptr_rec_begin(PTR_REC_MAP);
+            ptr_put_addr(m.start);
+            ptr_put_uv(m.end - m.start);
+            ptr_put_uv(m.perms);
+            ptr_put_uv(m.offset);
+            ptr_put_uv(path_id);
+            ptr_put_uv(runs_n);
+            const struct snap_run *runs = (const struct snap_run *)runs_buf.p;
+            uint64_t prev_end = m.start;
+            for (size_t i = 0; i < runs_n; i++) {
+                ptr_put_uv((runs[i].start - prev_end) / SNAP_PAGE);
+                ptr_put_uv((runs[i].end - runs[i].start) / SNAP_PAGE);
+                ptr_put_u8((uint8_t)runs[i].flags);
+                prev_end = runs[i].end;
+            }
+            ptr_rec_commit();
+        }
+        line = le + 1;
+    }
+
+    uint64_t pte1 = 0, rss1 = 0;
+    if (ptr_read_status(&pte1, &rss1) != 0)
+        pte1 = rss1 = 0;
+    ptr_rec_begin(PTR_REC_SNAPSHOT_END);
+    ptr_put_uv(pte1);
+    ptr_put_uv(rss1);
+    ptr_rec_commit();
+}

@@ -1,0 +1,199 @@
+/*
+ * Stack capture and the (ip, parent) trie (see stacks.h). The trie is an open-addressing hash
+ * table of 16-byte slots in memory from raw mmap, doubled when half full.
+ */
+#include "stacks.h"
+#include "encoder.h"
+#include "lock.h"
+#include "raw.h"
+#include "state.h"
+#include "ptreclaim_trace.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <string.h>
+#include <sys/mman.h>
+
+int unw_backtrace(void **buffer, int size);
+
+struct slot {
+    uint64_t ip;
+    uint32_t parent;
+    uint32_t id; /* 0 = empty */
+};
+
+static struct slot *table;
+static uint64_t mask;     /* capacity - 1 */
+static uint64_t used;
+static uint32_t next_id;  /* last node number written */
+
+/* The recorder's own code: frames inside it are not the program's. */
+static uint64_t self_lo, self_hi;
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    uint64_t here = (uint64_t)(uintptr_t)arg;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uint64_t a = info->dlpi_addr + ph->p_vaddr;
+        if (a < lo)
+            lo = a;
+        if (a + ph->p_memsz > hi)
+            hi = a + ph->p_memsz;
+    }
+    if (here >= lo && here < hi) {
+        self_lo = lo;
+        self_hi = hi;
+        return 1;
+    }
+    return 0;
+}
+
+/* libunwind's code: its calls to mmap/munmap are the recorder's, never the program's. */
+static uint64_t unw_lo, unw_hi;
+
+static int find_unwinder(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    if (!info->dlpi_name || !strstr(info->dlpi_name, "libunwind"))
+        return 0;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uint64_t a = info->dlpi_addr + ph->p_vaddr;
+        if (a < lo)
+            lo = a;
+        if (a + ph->p_memsz > hi)
+            hi = a + ph->p_memsz;
+    }
+    unw_lo = lo;
+    unw_hi = hi;
+    return 1;
+}
+
+int ptr_stacks_is_unwinder(const void *ip)
+{
+    uint64_t a = (uint64_t)(uintptr_t)ip;
+    return a >= unw_lo && a < unw_hi;
+}
+
+static int table_alloc(uint64_t cap)
+{
+    void *p = ptr_raw_mmap(NULL, cap * sizeof(struct slot), PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    table = p;
+    mask = cap - 1;
+    used = 0;
+    return 0;
+}
+
+int ptr_stacks_init(void)
+{
+    if (!self_hi)
+        dl_iterate_phdr(find_self, (void *)(uintptr_t)&ptr_stacks_init);
+    if (!unw_hi)
+        dl_iterate_phdr(find_unwinder, NULL);
+    if (table)
+        return 0;
+    return table_alloc(1u << 16);
+}
+
+void ptr_stacks_reset(void)
+{
+    if (table)
+        ptr_raw_munmap(table, (mask + 1) * sizeof(struct slot));
+    table = NULL;
+    next_id = 0;
+    table_alloc(1u << 16);
+}
+
+int ptr_stack_capture(uint64_t *ips, int depth)
+{
+    void *raw[PTR_MAX_STACK_DEPTH + 8];
+    int want = depth + 8;
+    if (want > (int)(sizeof raw / sizeof raw[0]))
+        want = (int)(sizeof raw / sizeof raw[0]);
+    int saved = ptr_guard;
+    ptr_guard = PTR_GUARD_INTERNAL; /* libunwind's own mmaps are not the program's */
+    int n = unw_backtrace(raw, want);
+    ptr_guard = saved;
+    int k = 0;
+    for (int i = 0; i < n && k < depth; i++) {
+        uint64_t ip = (uint64_t)(uintptr_t)raw[i];
+        /* The recorder's frames: the hook at the top, main_wrapper near the bottom. */
+        if (ip >= self_lo && ip < self_hi)
+            continue;
+        ips[k++] = ip - 1;
+    }
+    return k;
+}
+
+static inline uint64_t hash(uint64_t ip, uint32_t parent)
+{
+    uint64_t h = ip * 0x9E3779B97F4A7C15ull ^ ((uint64_t)parent * 0xC2B2AE3D27D4EB4Full);
+    return h ^ (h >> 29);
+}
+
+static void grow(void)
+{
+    struct slot *old = table;
+    uint64_t old_cap = mask + 1;
+    if (table_alloc(old_cap * 2) != 0) {
+        table = old; /* keep the old one; lookups still work, inserts may fail */
+        return;
+    }
+    for (uint64_t i = 0; i < old_cap; i++) {
+        if (!old[i].id)
+            continue;
+        uint64_t j = hash(old[i].ip, old[i].parent) & mask;
+        while (table[j].id)
+            j = (j + 1) & mask;
+        table[j] = old[i];
+        used++;
+    }
+    ptr_raw_munmap(old, old_cap * sizeof(struct slot));
+}
+
+/* The node for (ip, parent), written to the file if new; 0 if it could not be written. */
+static uint32_t node(uint64_t ip, uint32_t parent)
+{
+    if (used * 2 >= mask + 1)
+        grow();
+    if (used + 1 >= mask + 1)
+        return 0;
+    uint64_t j = hash(ip, parent) & mask;
+    while (table[j].id) {
+        if (table[j].ip == ip && table[j].parent == parent)
+            return table[j].id;
+        j = (j + 1) & mask;
+    }
+    ptr_rec_begin(PTR_REC_STACK);
+    ptr_put_addr(ip);
+    ptr_put_uv(parent);
+    if (ptr_rec_commit() != 0)
+        return 0; /* numbering did not advance: the next attempt reuses the number */
+    table[j].ip = ip;
+    table[j].parent = parent;
+    table[j].id = ++next_id;
+    used++;
+    return next_id;
+}
+
+uint32_t ptr_stack_intern(const uint64_t *ips, int n)
+{
+    if (!table)
+        return 0;
+    uint32_t parent = 0;
+    for (int i = n - 1; i >= 0; i--) {
+        parent = node(ips[i], parent);
+        if (!parent)
+            return 0;
+    }
+    return parent;
+}

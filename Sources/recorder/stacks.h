@@ -1,0 +1,28 @@
+/*
+ * Call stacks: captured with unw_backtrace (libunwind's fast path) outside the lock, then
+ * interned under the lock into a trie of (ip, parent) nodes kept in a hash table (raw mmap).
+ * Each node is written once, as a STACK record, the first time it is used.
+ */
+#ifndef PTR_STACKS_H
+#define PTR_STACKS_H
+
+#include <stdint.h>
+
+/* Find the recorder's own code (frames to skip); allocate the table. 0 on success. */
+int ptr_stacks_init(void);
+
+/* Capture up to `depth` frames of the program (the recorder's frames skipped), innermost
+ * first, as return addresses minus 1. Call with the guard set. Returns the count. */
+int ptr_stack_capture(uint64_t *ips, int depth);
+
+/* Intern a captured stack (lock held): writes STACK records for new nodes and returns the
+ * leaf node number, or 0 (no stack, or a node could not be written). */
+uint32_t ptr_stack_intern(const uint64_t *ips, int n);
+
+/* Is this code address inside libunwind (whose own mmap/munmap are not the program's)? */
+int ptr_stacks_is_unwinder(const void *ip);
+
+/* A new trace file: forget every node (they must be written again). */
+void ptr_stacks_reset(void);
+
+#endif

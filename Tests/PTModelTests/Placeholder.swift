@@ -1,5 +1,0 @@
-import XCTest
-
-final class PTModelTestsPlaceholder: XCTestCase {
-    func testPlaceholder() {}
-}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class PTTraceTestsPlaceholder: XCTestCase {
-    func testPlaceholder() {}
-}

@@ -1,0 +1,230 @@
+import Foundation
+import XCTest
+import PTTrace
+
+final class TraceReaderTests: XCTestCase {
+    func testRoundTripEveryRecordType() throws {
+        let w = Sample.everyRecord()
+        let path = Sample.write(w.bytes, "every.ptr")
+        let got = Sample.readAll(path)
+        XCTAssertNil(got.error)
+        XCTAssertFalse(got.truncated)
+        XCTAssertEqual(got.records.count, w.expected.count)
+        for (a, b) in zip(got.records, w.expected.map(\.record)) { XCTAssertEqual(a, b) }
+        var r = try TraceReader(path: path)
+        XCTAssertEqual(r.header.pid, 4242)
+        XCTAssertEqual(r.header.argv, ["prog", "--flag", "x"])
+        XCTAssertEqual(r.header["unknown_key"], "ignored")
+        while try r.next() != nil {}
+        XCTAssertEqual(r.offset, UInt64(w.bytes.count))
+        XCTAssertNil(try r.next(), "nil stays nil after the trailer")
+    }
+
+    func testEndByteAndZeroPaddingWithoutTrailerIsTruncated() {
+        var w = Sample.everyRecord(trailer: false)
+        w.end()
+        let got = Sample.readAll(Sample.write(w.bytes + [UInt8](repeating: 0, count: 3000), "pad.ptr"))
+        XCTAssertNil(got.error)
+        XCTAssertTrue(got.truncated)
+        XCTAssertEqual(got.records, w.expected.map(\.record))
+    }
+
+    func testZeroPaddingAfterTrailerIsClean() {
+        let w = Sample.everyRecord()
+        let got = Sample.readAll(Sample.write(w.bytes + [0, 0, 0, 0], "trailerpad.ptr"))
+        XCTAssertNil(got.error)
+        XCTAssertFalse(got.truncated)
+        XCTAssertEqual(got.records.count, w.expected.count)
+    }
+
+    /// Cut the trace at every byte: each prefix yields exactly the records that end at or before
+    /// the cut and is flagged truncated; cuts inside the HEADER are errors (nothing to report).
+    func testTruncationAtEveryByte() {
+        let w = Sample.everyRecord()
+        let headerEnd = w.expected[0].end
+        for cut in 0..<w.bytes.count {
+            let got = Sample.readAll(Sample.write(Array(w.bytes[..<cut]), "cut.ptr"))
+            if cut < headerEnd {
+                XCTAssertNotNil(got.error, "cut \(cut)")
+                continue
+            }
+            XCTAssertNil(got.error, "cut \(cut): \(got.error!)")
+            XCTAssertTrue(got.truncated, "cut \(cut)")
+            let want = w.expected.filter { $0.end <= cut }.map(\.record)
+            XCTAssertEqual(got.records, want, "cut \(cut)")
+        }
+    }
+
+    func testWrongMagic() {
+        var bytes = Sample.everyRecord().bytes
+        bytes[0] = UInt8(ascii: "X")
+        let got = Sample.readAll(Sample.write(bytes, "magic.ptr"))
+        XCTAssertEqual(got.error?.offset, 0)
+        XCTAssertTrue(got.error!.description.hasSuffix("magic.ptr: byte 0: not a ptreclaim trace"),
+                      got.error!.description)
+        let text = Sample.readAll(Sample.write(Array("hello world, a text file\n".utf8), "text.ptr"))
+        XCTAssertEqual(text.error?.message, "not a ptreclaim trace")
+        let empty = Sample.readAll(Sample.write([], "empty.ptr"))
+        XCTAssertNotNil(empty.error)
+    }
+
+    func testUnknownVersion() {
+        let w = TraceWriter(version: 7, header: TraceWriter.standardHeader())
+        let got = Sample.readAll(Sample.write(w.bytes, "v7.ptr"))
+        XCTAssertEqual(got.error?.offset, 8)
+        XCTAssertTrue(got.error!.message.contains("version 7"), got.error!.message)
+        XCTAssertTrue(got.error!.message.contains("reads version 1"), got.error!.message)
+    }
+
+    func testMissingFileAndDirectory() {
+        let got = Sample.readAll("/nonexistent/x.ptr")
+        XCTAssertEqual(got.error?.description, "/nonexistent/x.ptr: cannot open: No such file or directory")
+        XCTAssertNotNil(Sample.readAll("/tmp").error)
+    }
+
+    func testCorruptionNamesTheOffset() {
+        var w = TraceWriter(header: TraceWriter.standardHeader())
+        w.call(Call(time: Sample.start + 5, tid: 1, stack: 0, kind: .munmap(address: 0x1000, length: 4096)))
+        let at = w.bytes.count
+        w.u8(14) // no record type 14
+        let got = Sample.readAll(Sample.write(w.bytes, "type14.ptr"))
+        XCTAssertEqual(got.error?.offset, UInt64(at))
+        XCTAssertEqual(got.error?.message, "unknown record type 14")
+        XCTAssertEqual(got.records.count, 2)
+    }
+
+    func testOverlongVarintIsCorruption() {
+        var w = TraceWriter(header: TraceWriter.standardHeader())
+        w.tag(PTRTags.lost)
+        let at = w.bytes.count
+        for _ in 0..<11 { w.u8(0xff) }
+        w.u8(1)
+        let got = Sample.readAll(Sample.write(w.bytes, "varint.ptr"))
+        XCTAssertEqual(got.error?.offset, UInt64(at))
+        XCTAssertTrue(got.error!.message.contains("varint"), got.error!.message)
+    }
+
+    func testAbsurdCountsAreRejectedWithoutAllocating() {
+        var w = TraceWriter(header: TraceWriter.standardHeader())
+        w.tag(PTRTags.module); w.uv(1); w.str("/x"); w.uv(0); w.uv(0)
+        w.uv(UInt64.max >> 1) // segment count
+        let got = Sample.readAll(Sample.write(w.bytes, "count.ptr"))
+        XCTAssertTrue(got.error?.message.contains("segment count") ?? false, "\(String(describing: got.error))")
+
+        var s = TraceWriter(header: TraceWriter.standardHeader())
+        s.tag(PTRTags.header)  // second header with a huge string
+        s.uv(1); s.uv(1 << 40)
+        XCTAssertNotNil(Sample.readAll(Sample.write(s.bytes, "count2.ptr")).error)
+    }
+
+    func testBitFlipsNeverCrashOrHang() {
+        let w = Sample.everyRecord()
+        var errors = 0, truncated = 0, clean = 0
+        for i in 0..<w.bytes.count {
+            for bit in [0, 3, 6, 7] {
+                var b = w.bytes
+                b[i] ^= UInt8(1 << bit)
+                let got = Sample.readAll(Sample.write(b, "flip.ptr"))
+                if got.error != nil { errors += 1 } else if got.truncated { truncated += 1 } else { clean += 1 }
+                XCTAssertLessThanOrEqual(got.records.count, w.expected.count + 64)
+            }
+        }
+        XCTAssertGreaterThan(errors, w.bytes.count, "most flips must be detected")
+        print("bit flips: \(errors) errors, \(truncated) truncated, \(clean) read cleanly")
+    }
+
+    func testRandomFilesNeverCrashOrHang() {
+        var rng = SplitMix(seed: 42)
+        let prefix = Array(Sample.everyRecord().bytes[..<12])
+        for i in 0..<600 {
+            let n = Int(rng.next() % 4096)
+            var bytes = (0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            if i % 2 == 0 { bytes = prefix + bytes }
+            if i % 4 == 0 { bytes = Array(TraceWriter(header: TraceWriter.standardHeader()).bytes) + bytes }
+            let got = Sample.readAll(Sample.write(bytes, "random.ptr"))
+            if let e = got.error { XCTAssertTrue(e.description.contains("random.ptr: ")) }
+        }
+    }
+
+    func testManyRecordsAcrossBufferRefills() throws {
+        var w = TraceWriter(header: TraceWriter.standardHeader())
+        let n = 300_000
+        var t = Sample.start
+        for i in 0..<n {
+            t += 10
+            let a = 0x7f00_0000_0000 + UInt64(i % 1000) << 21
+            w.call(Call(time: t, tid: UInt32(i % 3), stack: 0,
+                        kind: i % 2 == 0 ? .madvise(address: a, length: 1 << 21, advice: 4, posix: false)
+                                         : .munmap(address: a, length: 4096)))
+        }
+        // A single record larger than the 1 MiB buffer: a MAP with 400k runs.
+        let runs = (0..<400_000).map { SnapshotRun(start: UInt64($0) * 2, count: 1) }
+        w.snapshot(Snapshot(time: t + 1, seq: 1, reason: .periodic, vmPTEKiB: 1, vmRSSKiB: 2,
+                            vmPTEKiBAfter: 1, vmRSSKiBAfter: 2,
+                            mappings: [SnapshotMapping(start: 0x1000_0000_0000, end: 0x1000_0000_0000 + (1 << 32),
+                                                       perms: 3, offset: 0, path: nil, runs: runs)]))
+        w.trailer(Trailer(time: t + 2, recordsWritten: UInt64(n), recordsDropped: 0, exitReason: .atexit,
+                          exitStatus: 0))
+        XCTAssertGreaterThan(w.bytes.count, 3 << 20)
+        var r = try TraceReader(path: Sample.write(w.bytes, "big.ptr"))
+        var summary = TraceSummary()
+        summary.add(.header(r.header))
+        var i = 1
+        while let rec = try r.next() {
+            XCTAssertEqual(rec, w.expected[i].record)
+            summary.add(rec)
+            i += 1
+        }
+        XCTAssertEqual(i, w.expected.count)
+        XCTAssertFalse(r.truncated)
+        XCTAssertEqual(summary.calls.madvise, UInt64(n / 2))
+        XCTAssertEqual(summary.calls.munmap, UInt64(n / 2))
+    }
+
+    func testSummaryOfEveryRecord() throws {
+        let w = Sample.everyRecord()
+        var r = try TraceReader(path: Sample.write(w.bytes, "summary.ptr"))
+        var s = TraceSummary()
+        s.add(.header(r.header))
+        while let rec = try r.next() { s.add(rec) }
+        s.truncated = r.truncated
+        XCTAssertEqual(s.calls.mmap, 3)
+        XCTAssertEqual(s.mmap64Calls, 1)
+        XCTAssertEqual(s.calls.munmap, 2)
+        XCTAssertEqual(s.calls.mremap, 1)
+        XCTAssertEqual(s.calls.madvise, 3)  // madvise + posix_madvise + process_madvise
+        XCTAssertEqual(s.calls.mprotect, 2) // mprotect + pkey_mprotect
+        XCTAssertEqual(s.calls.brk, 1)
+        XCTAssertEqual(s.calls.sbrk, 2)
+        XCTAssertEqual(s.failedCalls, 5)
+        XCTAssertEqual(s.droppedEvents, 5)  // trailer 2 + LOST 3
+        XCTAssertEqual(s.pid, 4242)
+        XCTAssertEqual(s.command, ["prog", "--flag", "x"])
+        XCTAssertEqual(s.kernel, "6.18.0-test")
+        XCTAssertEqual(s.pageSize, 4096)
+        // 2 stacks + module + snapshot + 14 calls + fork + exec + exec_failed + lost
+        XCTAssertEqual(s.events, 22)
+        XCTAssertEqual(s.durationSeconds, Double(19 * 1500) / 1e9, accuracy: 1e-12)
+        XCTAssertFalse(s.truncated)
+    }
+}
+
+/// Record tags for hand-built corrupt inputs.
+enum PTRTags {
+    static let lost: UInt32 = 12
+    static let module: UInt32 = 4
+    static let header: UInt32 = 1
+}
+
+/// Deterministic random numbers for the fuzz-style tests.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

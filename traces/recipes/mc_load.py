@@ -1,0 +1,63 @@
+"""A tiny memcached load generator (text protocol over a loopback socket, standard library
+only) for the memcached recipe: fill, delete most keys, refill with other sizes, flush_all.
+
+    mc_load.py PORT
+
+Deterministic (fixed seed); a few seconds. Values go into memcached's slab classes (1 MiB slab
+pages that memcached keeps for good), so memory is reused, not returned: a negative control.
+"""
+import random
+import socket
+import sys
+
+BATCH = 128
+
+
+class Conn:
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.buf = b""
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise SystemExit("mc_load: connection closed by server")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def pipeline(self, commands, ok=(b"STORED", b"DELETED", b"NOT_FOUND", b"OK")):
+        for i in range(0, len(commands), BATCH):
+            part = commands[i:i + BATCH]
+            self.sock.sendall(b"".join(part))
+            for _ in part:
+                reply = self._line()
+                if reply not in ok:
+                    raise SystemExit("mc_load: unexpected reply %r" % reply)
+
+
+def set_cmd(key, value):
+    return b"set %s 0 0 %d\r\n%s\r\n" % (key, len(value), value)
+
+
+def fill(c, rng, n, lo, hi, prefix):
+    blob = bytes(rng.randrange(256) for _ in range(hi))
+    c.pipeline([set_cmd(b"%s:%d" % (prefix, i), blob[: rng.randrange(lo, hi)]) for i in range(n)])
+
+
+def main(argv):
+    port = int(argv[1])
+    rng = random.Random(1618)
+    c = Conn(port)
+    fill(c, rng, 200_000, 100, 1000, b"small")          # ~110 MB in the small slab classes
+    fill(c, rng, 4_000, 10_000, 100_000, b"big")        # ~220 MB in the large classes
+    victims = rng.sample(range(200_000), 150_000)       # drop 3/4 of the small keys
+    c.pipeline([b"delete small:%d\r\n" % i for i in victims])
+    fill(c, rng, 100_000, 1000, 4000, b"mid")           # refill with other sizes
+    c.pipeline([b"flush_all\r\n"])
+    fill(c, rng, 50_000, 100, 1000, b"again")
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,82 @@
+"""A tiny Redis client (RESP over a loopback socket, standard library only) for the
+redis-sparse recipe: fill N keys with large values, delete a random fraction of them.
+
+    resp_client.py PORT fill N VALUE_BYTES
+    resp_client.py PORT delete-random N FRACTION SEED
+    resp_client.py PORT CMD [ARGS...]          (one command, reply printed)
+
+Commands are pipelined in batches so the run takes seconds, not minutes.
+"""
+import random
+import socket
+import sys
+
+BATCH = 64
+
+
+def encode(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        if isinstance(a, str):
+            a = a.encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+class Conn:
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.buf = b""
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise SystemExit("resp_client: connection closed by server")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def reply(self):
+        """Read one reply; only the types our commands produce (+ - : $)."""
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"-":
+            raise SystemExit("resp_client: server error: " + rest.decode())
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            while len(self.buf) < n + 2:
+                self.buf += self.sock.recv(65536)
+            data, self.buf = self.buf[:n], self.buf[n + 2:]
+            return data
+        return rest
+
+    def pipeline(self, commands):
+        """Send commands in batches of BATCH, reading each batch's replies."""
+        for i in range(0, len(commands), BATCH):
+            part = commands[i:i + BATCH]
+            self.sock.sendall(b"".join(part))
+            for _ in part:
+                self.reply()
+
+
+def main(argv):
+    port, op = int(argv[1]), argv[2]
+    c = Conn(port)
+    if op == "fill":
+        n, size = int(argv[3]), int(argv[4])
+        value = bytes(range(256)) * (size // 256) + b"v" * (size % 256)
+        c.pipeline([encode("SET", "key:%d" % i, value) for i in range(n)])
+    elif op == "delete-random":
+        n, fraction, seed = int(argv[3]), float(argv[4]), int(argv[5])
+        victims = random.Random(seed).sample(range(n), int(n * fraction))
+        c.pipeline([encode("DEL", "key:%d" % i) for i in victims])
+    else:
+        c.sock.sendall(encode(*argv[2:]))
+        print(c.reply().decode(errors="replace"))
+
+
+if __name__ == "__main__":
+    main(sys.argv)
