@@ -74,3 +74,27 @@ clean:
 # regenerates traces/README.md. traces/check.sh checks the shipped traces.
 traces: recorder cli programs
 	bash traces/record-all.sh
+
+# ---- bench: performance figures for docs/performance.md (owned by the bench work) ----------
+# Separate from `make test`: timings belong here, never in tests. Builds its tools into
+# build/bench, writes every generated trace under build/bench (gitignored), takes ~10 minutes.
+# bench/run.sh documents each section and prints the summary table.
+BENCH_PACKAGES := time redis-server redis-tools strace bc
+BENCH_TOOLS := $(BUILD)/bench/call_cost $(BUILD)/bench/scan_cost $(BUILD)/bench/trace_bytes \
+               $(BUILD)/bench/gen_trace
+BENCH_CFLAGS := -O2 -g -Wall -Wextra -D_GNU_SOURCE -ISources/CPTFormat/include -ISources/recorder
+
+bench: recorder cli $(BUILD)/.bench-deps-ok $(BENCH_TOOLS)
+	bash bench/run.sh $(BUILD)
+
+$(BUILD)/.bench-deps-ok: Makefile | deps
+	@missing=$$(for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@touch $@
+
+$(BUILD)/bench/%: bench/%.c bench/ptr_codec.h Sources/CPTFormat/include/ptreclaim_trace.h
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(BENCH_CFLAGS) -o $@ $<

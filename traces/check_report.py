@@ -6,11 +6,13 @@ Prints one `ok - ...` or `not ok - ...` line per check; exit status = number of 
 2. validation: the model under the recording kernel's policy stays within
    max(1% of observed VmPTE, 64 KiB) of the kernel's VmPTE at every snapshot (per snapshot when
    the report lists them, otherwise max_abs_error_bytes against 1% of the observed peak);
-3. ideal <= refcount <= pt-reclaim <= none for final, peak and mean bytes.
+3. ideal <= refcount <= pt-reclaim <= none for final, peak and mean bytes, with the default
+   --lazyfree keep and with --lazyfree discard.
 """
 import sys
 
-import tracelib as tl
+sys.dont_write_bytecode = True  # no __pycache__ in traces/ (the tree is committed)
+import tracelib as tl  # noqa: E402
 
 FLOOR = 64 * 1024
 ORDER = ("ideal", "refcount", "pt-reclaim", "none")
@@ -60,12 +62,21 @@ def main(path):
                   "%s: max validation error %d bytes <= bound %d (max(1%% of observed peak %d, 64 KiB)) over %d snapshots"
                   % (name, val["max_abs_error_bytes"], bound, obs["vmpte_peak_bytes"], val["samples"]))
 
-    p = r["policies"]
+    check_order(name, "", r["policies"])
+    # The same with --lazyfree discard (refcount frees tables emptied by vmscan's lazyfree
+    # discard): the order must hold under memory pressure too.
+    rc, rd, err = tl.report(path, ["--lazyfree", "discard"])
+    check(rd is not None, "%s: replays with --lazyfree discard (status %d)" % (name, rc))
+    if rd is not None:
+        check_order(name, " (lazyfree discard)", rd["policies"])
+
+
+def check_order(name, label, p):
     for key in ("final_bytes", "peak_bytes", "mean_bytes"):
         vals = [p[pol][key] for pol in ORDER]
         ok = all(a <= b * (1 + 1e-9) + 1e-6 for a, b in zip(vals, vals[1:]))
-        check(ok, "%s: %s ideal <= refcount <= pt-reclaim <= none (%s)" % (
-            name, key, " <= ".join("%.0f" % v for v in vals)))
+        check(ok, "%s: %s ideal <= refcount <= pt-reclaim <= none%s (%s)" % (
+            name, key, label, " <= ".join("%.0f" % v for v in vals)))
 
 
 if __name__ == "__main__":

@@ -5,9 +5,11 @@ run `python3 traces/make_readme.py > traces/README.md` (make traces does), and
 traces/check.sh fails when the shipped README differs from a fresh one.
 """
 import os
+import shlex
 import sys
 
-import tracelib as tl
+sys.dont_write_bytecode = True  # no __pycache__ in traces/ (the tree is committed)
+import tracelib as tl  # noqa: E402
 
 POLICIES = ("none", "pt-reclaim", "refcount", "ideal")
 CALLS = ("mmap", "munmap", "mremap", "madvise", "mprotect", "brk", "sbrk")
@@ -28,6 +30,14 @@ def signed_kib(n):
     return "{:+,.0f} KiB".format(n / 1024) if n is not None else "-"
 
 
+def capture(p, pol):
+    """Share of the reclaimable (none - ideal, final) that `pol` gives back; '-' if nothing is."""
+    none, ideal = p["none"]["final_bytes"], p["ideal"]["final_bytes"]
+    if none <= ideal:
+        return "-"
+    return "{:.1f}%".format(100.0 * (none - p[pol]["final_bytes"]) / (none - ideal))
+
+
 def summary_row(meta, r):
     p = r["policies"]
     obs = r.get("observed") or {}
@@ -38,6 +48,8 @@ def summary_row(meta, r):
         cells.append("{} / {}".format(kib(p[pol]["peak_bytes"]), kib(p[pol]["final_bytes"])))
     cells.append("{} / {}".format(kib(obs.get("vmpte_peak_bytes")), kib(obs.get("vmpte_final_bytes"))))
     cells.append(kib(val.get("max_abs_error_bytes")) if val else "-")
+    cells.append(capture(p, "pt-reclaim"))
+    cells.append(capture(p, "refcount"))
     return "| " + " | ".join(cells) + " |"
 
 
@@ -49,7 +61,7 @@ def section(meta, r, size, seconds):
     out.append("- why this trace: {}".format(meta.get("shows", "-")))
     out.append("- recipe: `{}`{}".format(
         meta["recipe"], "" if seconds is None else " (ran in {:.0f} s)".format(seconds)))
-    out.append("- recorded command: `{}`".format(" ".join(t.get("command") or [])))
+    out.append("- recorded command: `{}`".format(shlex.join(t.get("command") or [])))
     out.append("- trace: `traces/{}` ({}), kernel {}, recorded for {:.2f} s, {:,} events{}{}".format(
         os.path.basename(meta["file"]), mib(size), t.get("kernel", "?"), t["duration_s"], t["events"],
         ", TRUNCATED" if t.get("truncated") else "",
@@ -77,9 +89,9 @@ def section(meta, r, size, seconds):
     else:
         out.append("Observed VmPTE: no snapshots.")
     if val:
-        out.append("Validation against `{}` (the recording kernel's policy, {}): initial offset {}, "
+        out.append("Validation against the recording kernel's policy (`{}`): initial offset {}, "
                    "max error {}, final error {}.".format(
-                       val["policy"], r.get("kernel_policy", "?"), signed_kib(val["initial_offset_bytes"]),
+                       val["policy"], signed_kib(val["initial_offset_bytes"]),
                        kib(val["max_abs_error_bytes"]), signed_kib(val["final_error_bytes"])))
     else:
         out.append("Validation: none (no snapshots or unknown kernel policy).")
@@ -111,10 +123,11 @@ def main():
         "peak / final per policy; `final` is the last snapshot before exit teardown. The",
         "validation error compares the model under the recording kernel's policy with the",
         "kernel's own VmPTE at every snapshot (after the offset of tables that predate the",
-        "recorder).",
+        "recorder). \"captures\": the share of the reclaimable page-table memory",
+        "(none - ideal, final) that a policy gives back (\"-\": nothing was reclaimable).",
         "",
-        "| trace | recorded | calls | none | pt-reclaim | refcount | ideal | observed VmPTE | max validation error |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| trace | recorded | calls | none | pt-reclaim | refcount | ideal | observed VmPTE | max validation error | pt-reclaim captures | refcount captures |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     rows, sections, failures = [], [], []
     for path in tl.recipes():

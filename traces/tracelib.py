@@ -22,7 +22,7 @@ def recipes():
 
 def recipe_meta(path):
     """The `# key: value` header lines of a recipe (trace, program, allocator, shows)."""
-    meta = {"recipe": os.path.relpath(path, ROOT)}
+    meta = {"recipe": "traces/recipes/" + os.path.basename(path)}
     with open(path) as f:
         for line in f:
             m = re.match(r"# (\w+): (.*)", line)

@@ -39,6 +39,12 @@ struct Accounting {
         peak = pointwiseMax(peak, current)
     }
 
+    /// The state just before a call, as its residency revealed it, counts toward the peak:
+    /// those tables existed (a PTE page allocated by faults and freed by the call itself).
+    @inline(__always) mutating func notePeak(_ st: PageTableState) {
+        peak = pointwiseMax(peak, (st.pte &+ st.pmd &+ st.pud) &* pageSize)
+    }
+
     func figuresNow(_ st: PageTableState) -> PolicyFigures {
         PolicyFigures(bytes: (st.pte &+ st.pmd &+ st.pud) &* pageSize, pte: st.pte, pmd: st.pmd, pud: st.pud)
     }

@@ -63,14 +63,14 @@ struct Bitmap512: Equatable {
     }
 
     /// Sets pages [lo, hi).
-    mutating func set(_ lo: Int, _ hi: Int) {
+    @inline(__always) mutating func set(_ lo: Int, _ hi: Int) {
         if lo <= 0 && hi >= 512 { self = .full; return }
         guard lo < hi else { return }
         for i in (lo >> 6)...((hi - 1) >> 6) { setWord(i, word(i) | Bitmap512.mask(word: i, lo: lo, hi: hi)) }
     }
 
     /// Clears pages [lo, hi).
-    mutating func clear(_ lo: Int, _ hi: Int) {
+    @inline(__always) mutating func clear(_ lo: Int, _ hi: Int) {
         if lo <= 0 && hi >= 512 { self = Bitmap512(); return }
         guard lo < hi else { return }
         for i in (lo >> 6)...((hi - 1) >> 6) { setWord(i, word(i) & ~Bitmap512.mask(word: i, lo: lo, hi: hi)) }

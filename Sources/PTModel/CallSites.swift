@@ -8,7 +8,7 @@ struct CallSiteAccum {
 }
 
 struct CallSiteTable {
-    private var index: [UInt32: Int] = [:]
+    private var index = U64Map<Int>(blank: -1)
     private(set) var sites: [CallSiteAccum] = []
     private var lastStack: UInt32 = .max
     private var lastIndex = -1
@@ -17,10 +17,10 @@ struct CallSiteTable {
     @inline(__always) mutating func slot(_ stack: UInt32) -> Int {
         if stack == lastStack { return lastIndex }
         let i: Int
-        if let k = index[stack] { i = k } else {
+        if let k = index[UInt64(stack)] { i = k } else {
             i = sites.count
             sites.append(CallSiteAccum(stack: stack))
-            index[stack] = i
+            index[UInt64(stack)] = i
         }
         lastStack = stack
         lastIndex = i

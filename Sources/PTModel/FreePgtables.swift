@@ -6,18 +6,20 @@
 extension PageTableState {
     /// Collects into keyScratch the keys of `dict` in [lo, hi), choosing between probing every
     /// key of the range and scanning the dictionary, whichever touches fewer entries.
-    mutating func collectKeys<V>(_ dict: [UInt64: V], _ lo: UInt64, _ hi: UInt64) {
+    mutating func collectKeys<V>(_ map: U64Map<V>, _ lo: UInt64, _ hi: UInt64) {
         keyScratch.removeAll(keepingCapacity: true)
         guard hi > lo else { return }
-        if hi - lo <= UInt64(dict.count) &* 2 {
+        if hi - lo <= UInt64(map.count) &* 2 {
             var k = lo
             while k < hi {
-                if dict[k] != nil { keyScratch.append(k) }
+                if map.contains(k) { keyScratch.append(k) }
                 k += 1
             }
         } else {
-            for k in dict.keys where k >= lo && k < hi { keyScratch.append(k) }
-            keyScratch.sort()
+            var found: [UInt64] = []
+            map.forEach { k, _ in if k >= lo && k < hi { found.append(k) } }
+            found.sort()
+            keyScratch.append(contentsOf: found)
         }
     }
 
@@ -42,37 +44,39 @@ extension PageTableState {
         collectKeys(blocks, addr >> 21, ((end &- 1) >> 21) &+ 1)
         for k in keyScratch { free_pte_range(k) }
 
-        // free_pmd_range's tail, once per PUD entry in [addr, end).
-        var r = addr >> 30
-        let lastRegion = (end &- 1) >> 30
-        while r <= lastRegion {
+        // free_pmd_range's tail, once per PUD entry in [addr, end) that holds a PMD page.
+        collectKeys(pmds, addr >> 30, ((end &- 1) >> 30) &+ 1)
+        for r in keyScratch {
             let rStart = r << 30
-            let subEnd = min(end, rStart &+ pudSize)  // pud_addr_end (end is never 0 here)
-            if rStart >= floor {
-                var c = ceiling
-                var ok = true
-                if c != 0 { c &= ~(pudSize - 1); if c == 0 { ok = false } }
-                if ok && !(subEnd &- 1 > c &- 1) { free_pmd_page(r) }
+            let subEnd = min(end, rStart &+ pudSize)  // pud_addr_end
+            if tableBelowGoes(regionStart: rStart, subEnd: subEnd, floor: floor, ceiling: ceiling, size: pudSize) {
+                free_pmd_page(r)
             }
-            if r == lastRegion { break }
-            r += 1
         }
 
         // free_pud_range's tail, once per PGD entry (P4D folded on 4-level paging).
-        var g = addr >> 39
-        let lastG = (end &- 1) >> 39
-        while g <= lastG {
+        collectKeys(puds, addr >> 39, ((end &- 1) >> 39) &+ 1)
+        for g in keyScratch {
             let gStart = g << 39
             let subEnd = min(end, gStart &+ pgdirSize)
-            if gStart >= floor {
-                var c = ceiling
-                var ok = true
-                if c != 0 { c &= ~(pgdirSize - 1); if c == 0 { ok = false } }
-                if ok && !(subEnd &- 1 > c &- 1) { free_pud_page(g) }
+            if tableBelowGoes(regionStart: gStart, subEnd: subEnd, floor: floor, ceiling: ceiling, size: pgdirSize) {
+                free_pud_page(g)
             }
-            if g == lastG { break }
-            g += 1
         }
+    }
+
+    /// The test at the end of free_pmd_range / free_pud_range: `start &= MASK; if (start <
+    /// floor) return; if (ceiling) { ceiling &= MASK; if (!ceiling) return; } if (end - 1 >
+    /// ceiling - 1) return;` — the whole region lies between floor and ceiling.
+    @inline(__always)
+    private func tableBelowGoes(regionStart: UInt64, subEnd: UInt64, floor: UInt64, ceiling: UInt64, size: UInt64) -> Bool {
+        if regionStart < floor { return false }
+        var c = ceiling
+        if c != 0 {
+            c &= ~(size - 1)
+            if c == 0 { return false }
+        }
+        return !(subEnd &- 1 > c &- 1)
     }
 
     /// free_pte_range (mm/memory.c): pmd_clear + pte_free_tlb for every kernel policy holding
@@ -98,7 +102,7 @@ extension PageTableState {
         guard let reg = pmds[r], reg.tables & PolicyIndex.kernelMask != 0 else { return }
         // The region lies wholly in the gap, so any PTE page the model still holds below is
         // freed with it (keeps the counts consistent).
-        collectKeys(blocks, r << 9, (r + 1) << 9)
+        collectKeys(blocks, r << 9, (r &+ 1) << 9)
         for k in keyScratch where blocks[k]!.tables & PolicyIndex.kernelMask != 0 { free_pte_range(k) }
         var reg2 = pmds[r]!
         for i in 0..<3 where reg2.tables & PolicyIndex.bit(i) != 0 {
@@ -112,7 +116,7 @@ extension PageTableState {
     mutating func free_pud_page(_ g: UInt64) {
         guard let reg = puds[g], reg.tables & PolicyIndex.kernelMask != 0 else { return }
         var regions: [UInt64] = []
-        for (k, v) in pmds where k >> 9 == g && v.tables & PolicyIndex.kernelMask != 0 { regions.append(k) }
+        pmds.forEach { k, v in if k >> 9 == g && v.tables & PolicyIndex.kernelMask != 0 { regions.append(k) } }
         for k in regions { free_pmd_page(k) }
         var reg2 = puds[g]!
         for i in 0..<3 where reg2.tables & PolicyIndex.bit(i) != 0 {

@@ -9,9 +9,9 @@ extension PageTableState {
     mutating func mmap_region(address: UInt64, length: UInt64, prot: UInt32, flags: UInt32,
                               fd: Int32, offset: UInt64) -> Bool {
         var len = pageUp(length)
-        if flags & MmapFlag.hugetlb != 0 { len = (len + pmdSize - 1) & ~(pmdSize - 1) }
-        guard len > 0 else { return false }
+        if flags & MmapFlag.hugetlb != 0 { len = (len &+ pmdSize &- 1) & ~(pmdSize - 1) }
         let end = address &+ len
+        guard len > 0, end > address else { return false }
         var unexpected = false
         if vmas.overlaps(address, end) {
             unexpected = flags & MmapFlag.fixed == 0
@@ -28,6 +28,7 @@ extension PageTableState {
     /// creates the anonymous heap VMA), shrinking is do_brk_munmap (munmap rules).
     mutating func brk(oldBreak: UInt64, newBreak: UInt64) {
         let o = pageUp(oldBreak), n = pageUp(newBreak)
+        guard o != 0 || n != 0 else { return }
         if n > o {
             if vmas.overlaps(o, n) { do_vmi_align_munmap(o, n) }
             vmas.insert(VMA(start: o, end: n, prot: 3, flags: [], pgoff: o >> pageShift))

@@ -6,6 +6,8 @@ extension PageTableState {
     mutating func mremap(old: UInt64, oldLength: UInt64, newLength: UInt64, flags: UInt32, result: UInt64) {
         var oldLen = pageUp(oldLength)
         let newLen = pageUp(newLength)
+        // Ranges that wrap around cannot come from a successful call (corrupt input).
+        guard old &+ oldLen >= old, old &+ newLen >= old, result &+ newLen >= result, newLen > 0 else { return }
         if result == old && flags & MremapFlag.dontUnmap == 0 {
             if newLen < oldLen {
                 do_vmi_align_munmap(old + newLen, old + oldLen)      // shrink in place
@@ -51,15 +53,19 @@ extension PageTableState {
     /// destination and move_ptes. Extents whose source has no PTE page are skipped
     /// (get_old_pmd returns NULL) and allocate nothing.
     mutating func move_page_tables(_ oldAddr: UInt64, _ newAddr: UInt64, _ len: UInt64) {
-        var o = oldAddr, n = newAddr
-        let oEnd = oldAddr + len
-        while o < oEnd {
-            var extent = ((o + pmdSize) & ~(pmdSize - 1)) - o
-            extent = min(extent, oEnd - o)
-            extent = min(extent, ((n + pmdSize) & ~(pmdSize - 1)) - n)
-            move_extent(o, n, extent)
-            o += extent
-            n += extent
+        let oEnd = oldAddr &+ len
+        guard len > 0, oEnd > oldAddr else { return }
+        // Only source blocks the model knows can hold a table or entries; each contributes one
+        // or two extents (split where the destination crosses a 2 MiB boundary).
+        forEachKnownBlock(oldAddr >> 21, (oEnd - 1) >> 21) { st, sb in
+            var o = max(oldAddr, sb << 21)
+            let blockEnd = min(oEnd, (sb << 21) &+ pmdSize)
+            while o < blockEnd {
+                let n = newAddr &+ (o - oldAddr)
+                let extent = min(blockEnd - o, ((n &+ pmdSize) & ~(pmdSize - 1)) &- n)
+                st.move_extent(o, n, extent)
+                o += extent
+            }
         }
     }
 
@@ -117,8 +123,19 @@ extension PageTableState {
             }
         }
         requireKernelTables(db, &d)
+        // Under ideal a whole-block move carries the PTE page too: not a free plus a new
+        // allocation, so the counters are restored when the table only changed place.
+        let saved = (freed[3], callFreed[3], reallocated[3], s.everFreed)
+        let idealBit = PolicyIndex.bit(PolicyIndex.ideal)
+        let dHad = d.tables & idealBit != 0
         idealUpdate(sb, &s, before: sBefore)
         idealUpdate(db, &d, before: dBefore)
+        if extent == pmdSize && freed[3] == saved.0 &+ 1 && !dHad && d.tables & idealBit != 0 {
+            freed[3] = saved.0
+            callFreed[3] = saved.1
+            reallocated[3] = saved.2
+            s.everFreed = saved.3
+        }
         blocks[sb] = s
         blocks[db] = d
     }

@@ -26,13 +26,15 @@ struct RegionState {
 
 struct PageTableState {
     var vmas = VMATree()
-    var blocks: [UInt64: BlockState] = [:]
-    /// Lazyfree (MADV_FREE'd, not zapped since) pages per block; only blocks that have some.
-    var lazy: [UInt64: Bitmap512] = [:]
-    var pmds: [UInt64: RegionState] = [:]
-    var puds: [UInt64: RegionState] = [:]
+    var blocks = U64Map<BlockState>(blank: BlockState(), capacityLog2: 10)
+    /// Lazyfree (MADV_FREE'd, not zapped since) pages per block; only blocks that had some.
+    var lazy = U64Map<Bitmap512>(blank: Bitmap512())
+    var pmds = U64Map<RegionState>(blank: RegionState())
+    var puds = U64Map<RegionState>(blank: RegionState())
     /// refcount under memory pressure: lazyfree pages count as discarded (none).
     let discardLazy: Bool
+    /// See ReplayOptions.inferUnrecordedZaps.
+    var inferUnrecordedZaps = true
 
     // Per-policy counters, indexed by PolicyIndex.
     var pte = SIMD4<UInt64>()
@@ -163,6 +165,27 @@ struct PageTableState {
         if pudBecame != 0 { pud[3] = pudBecame > 0 ? pud[3] &+ 1 : pud[3] &- 1 }
     }
 
+    /// Calls body for every block in first...last that the model knows, ascending: a direct
+    /// walk for small ranges, the known keys for large ones (a 64 TiB PROT_NONE reservation
+    /// must not cost 2^25 probes).
+    @inline(__always)
+    mutating func forEachKnownBlock(_ first: UInt64, _ last: UInt64, _ body: (inout PageTableState, UInt64) -> Void) {
+        guard first <= last else { return }
+        if last - first < 64 || last - first < UInt64(blocks.count) {
+            var b = first
+            while true {
+                body(&self, b)
+                if b == last { break }
+                b += 1
+            }
+        } else {
+            var keys: [UInt64] = []
+            blocks.forEach { k, _ in if k >= first && k <= last { keys.append(k) } }
+            keys.sort()
+            for k in keys { body(&self, k) }
+        }
+    }
+
     // MARK: population changes
 
     /// Sets a block's population to what an observation (residency, snapshot) showed: allocates
@@ -211,7 +234,7 @@ extension RegionState {
 
     @inline(__always) mutating func addUsers(_ delta: Int32, bit: UInt8, became: inout Int) {
         let old = idealUsers
-        idealUsers = UInt32(Int64(idealUsers) + Int64(delta))
+        idealUsers = UInt32(clamping: Int64(idealUsers) + Int64(delta))
         if old == 0 && idealUsers > 0 { tables |= bit; became = 1 }
         else if old > 0 && idealUsers == 0 { tables &= ~bit; became = -1 }
     }

@@ -22,7 +22,15 @@ public enum LazyfreeMode: String, CaseIterable, Sendable, Codable {
 
 public struct ReplayOptions: Sendable {
     public var lazyfree: LazyfreeMode
-    public init(lazyfree: LazyfreeMode = .keep) { self.lazyfree = lazyfree }
+    /// When a snapshot shows that a whole 2 MiB block inside one anonymous VMA lost all its
+    /// entries with no recorded call (glibc's malloc releases memory through its internal
+    /// __madvise, which an LD_PRELOAD recorder cannot see), replay it as an unrecorded
+    /// whole-block MADV_DONTNEED: pt-reclaim and refcount free the PTE page. See docs/model.md.
+    public var inferUnrecordedZaps: Bool
+    public init(lazyfree: LazyfreeMode = .keep, inferUnrecordedZaps: Bool = true) {
+        self.lazyfree = lazyfree
+        self.inferUnrecordedZaps = inferUnrecordedZaps
+    }
 }
 
 /// Page-table memory over time under one policy. Bytes count as VmPTE counts them:

@@ -13,6 +13,7 @@ public struct Replayer: TraceReplaying {
     public init(options: ReplayOptions = ReplayOptions()) {
         self.options = options
         self.model = PageTableState(discardLazy: options.lazyfree == .discard)
+        self.model.inferUnrecordedZaps = options.inferUnrecordedZaps
     }
 
     public mutating func consume(_ record: TraceRecord) {
@@ -47,7 +48,10 @@ public struct Replayer: TraceReplaying {
         model.callFreed = SIMD4<UInt64>()
         model.callLeftEmpty = 0
         // The residency is the population just before the call, whether or not it succeeded.
-        if let r = call.residency { observeResidency(r) }
+        if let r = call.residency {
+            observeResidency(r)
+            accounting.notePeak(model)
+        }
         if !call.failed || madviseStillApplied(call) { apply(call.kind) }
         sites.record(slot, freed: model.callFreed, leftEmpty: model.callLeftEmpty)
         accounting.update(model)

@@ -59,11 +59,17 @@ extension PageTableState {
 
         // Population = snapshot truth.
         var truth: [UInt64: (pop: Bitmap512, huge: Bool)] = [:]
-        for m in maps {
+        // A real process cannot have more populated pages than RAM plus swap; the bound only
+        // keeps corrupt input from exhausting memory.
+        var budget: UInt64 = 1 << 28
+        for m in maps where budget > 0 {
             let base = m.start >> pageShift
-            for r in m.runs where r.count > 0 {
+            let limit = m.end >> pageShift
+            for r in m.runs where r.count > 0 && r.start < limit - base {
+                // Runs are clipped to their mapping: corrupt input cannot make them unbounded.
                 var p = base + r.start
-                let pEnd = p + r.count
+                let pEnd = p + min(r.count, limit - p, budget)
+                budget -= pEnd - p
                 while p < pEnd {
                     let b = p >> 9
                     let lo = Int(p & 511)
@@ -72,16 +78,49 @@ extension PageTableState {
                     entry.pop.set(lo, hi)
                     if r.huge { entry.huge = true }
                     truth[b] = entry
-                    p = (b + 1) << 9
+                    p = (b &+ 1) << 9
                 }
             }
         }
-        keyScratch.removeAll(keepingCapacity: true)
-        for (b, s) in blocks where (!s.pop.isEmpty || s.huge) && truth[b] == nil { keyScratch.append(b) }
-        let emptied = keyScratch
-        for b in emptied { observe(b, pop: Bitmap512(), huge: false) }
+        var emptied: [UInt64] = []
+        blocks.forEach { b, s in if (!s.pop.isEmpty || s.huge) && truth[b] == nil { emptied.append(b) } }
+        for b in emptied { populationVanished(b) }
         for (b, t) in truth { observe(b, pop: t.pop, huge: t.huge) }
         return vanished.count + appeared.count
+    }
+
+    /// A block the model believed populated shows no entry in the snapshot, and no recorded
+    /// call explains it. The kernel policies keep its tables (nothing recorded freed them) and
+    /// ideal drops them — except where the cause can be inferred, inside one anonymous private
+    /// VMA (where only a zap or vmscan's discard of lazyfree pages makes entries none):
+    /// - all vanished pages were lazyfree: vmscan discarded them (try_to_unmap_one); refcount
+    ///   frees the PTE page, the others keep it;
+    /// - otherwise an unrecorded zap (glibc's internal __madvise(MADV_DONTNEED) in malloc_trim
+    ///   and heap shrinking): replayed as one whole-block MADV_DONTNEED (zap_pte_range +
+    ///   try_to_free_pte); an anonymous THP's deposited table goes under every policy.
+    mutating func populationVanished(_ b: UInt64) {
+        guard inferUnrecordedZaps, let s = blocks[b], let v = vmas.find(blockStart(b)),
+              v.isAnonymousPrivate, !v.isHugetlb, !v.flags.contains(.pfnmap),
+              v.start <= blockStart(b), v.end >= blockStart(b) &+ pmdSize
+        else {
+            observe(b, pop: Bitmap512(), huge: false)
+            return
+        }
+        let onlyLazy = !s.huge && s.pop.subtracting(lazy[b] ?? Bitmap512()).isEmpty
+        let wasDeposit = s.huge && s.deposit
+        if onlyLazy {
+            observe(b, pop: Bitmap512(), huge: false)
+            var t = blocks[b]!
+            pteFree(PolicyIndex.refcount, &t)
+            blocks[b] = t
+        } else {
+            observe(b, pop: Bitmap512(), huge: false)
+            var t = blocks[b]!
+            if wasDeposit { for i in 0..<3 { pteFree(i, &t) } }
+            pteFree(PolicyIndex.ptReclaim, &t)
+            pteFree(PolicyIndex.refcount, &t)
+            blocks[b] = t
+        }
     }
 
     /// A VMA for a mapping the model never saw created.

@@ -60,7 +60,7 @@ struct VMA: Equatable {
         if flags & MmapFlag.stack != 0 { f.insert(.nohugepage) }
         if type == MmapFlag.droppable { f.insert(.droppable) }
         let pgoff = anonymous && !f.contains(.shared) ? start >> pageShift : offset >> pageShift
-        return VMA(start: start, end: start + length, prot: prot & 7, flags: f, pgoff: pgoff)
+        return VMA(start: start, end: start &+ length, prot: prot & 7, flags: f, pgoff: pgoff)
     }
 }
 

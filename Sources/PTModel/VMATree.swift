@@ -99,6 +99,7 @@ struct VMATree {
 
     /// Extends the VMA ending at `oldEnd` to `newEnd` (vma_expand for mremap/brk growth in place).
     mutating func expand(endingAt oldEnd: UInt64, to newEnd: UInt64) -> Bool {
+        guard oldEnd > 0, newEnd > oldEnd else { return false }
         let i = firstIndex(endAbove: oldEnd - 1)
         guard i < vmas.count, vmas[i].end == oldEnd else { return false }
         if i + 1 < vmas.count && vmas[i + 1].start < newEnd { return false }

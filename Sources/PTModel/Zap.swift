@@ -23,14 +23,18 @@ extension PageTableState {
     mutating func zap_pte_range(_ zs: UInt64, _ ze: UInt64, vma: VMA, kind: ZapKind) {
         guard zs < ze else { return }
         let eligibleVMA = !vma.isHugetlb && !vma.flags.contains(.pfnmap)
-        var b = zs >> 21
-        let last = (ze - 1) >> 21
-        while b <= last {
-            defer { b += 1 }
-            guard var s = blocks[b] else { continue }
+        forEachKnownBlock(zs >> 21, (ze - 1) >> 21) { st, b in
+            st.zap_pte_block(b, zs, ze, eligibleVMA: eligibleVMA, kind: kind)
+        }
+    }
+
+    /// zap_pte_range's work on one block (see above).
+    @inline(__always)
+    private mutating func zap_pte_block(_ b: UInt64, _ zs: UInt64, _ ze: UInt64, eligibleVMA: Bool, kind: ZapKind) {
+            guard var s = blocks[b] else { return }
             let bStart = b << 21
             let lo = zs > bStart ? Int((zs - bStart) >> 12) : 0
-            let hi = ze < bStart + pmdSize ? Int((ze - bStart) >> 12) : 512
+            let hi = ze &- bStart < pmdSize ? Int((ze - bStart) >> 12) : 512
             let whole = lo == 0 && hi == 512
             let before = idealNeeds(b, s)
             if s.huge {
@@ -64,7 +68,6 @@ extension PageTableState {
             idealUpdate(b, &s, before: before)
             if kind != .unmap && before.pte && s.tables & 1 != 0 && s.tables & 8 == 0 { callLeftEmpty += 1 }
             blocks[b] = s
-        }
     }
 
     /// madvise_free_pte_range (mm/madvise.c), anonymous private VMAs only: present pages become
@@ -73,18 +76,20 @@ extension PageTableState {
     /// pages dropped by vmscan (try_to_unmap_one) and frees an emptied PTE page.
     mutating func madvise_free_pte_range(_ fs: UInt64, _ fe: UInt64, vma: VMA) {
         guard fs < fe else { return }
-        var b = fs >> 21
-        let last = (fe - 1) >> 21
-        while b <= last {
-            defer { b += 1 }
-            guard var s = blocks[b] else { continue }
+        let hugetlb = vma.isHugetlb
+        forEachKnownBlock(fs >> 21, (fe - 1) >> 21) { st, b in st.madvise_free_block(b, fs, fe, hugetlb: hugetlb) }
+    }
+
+    @inline(__always)
+    private mutating func madvise_free_block(_ b: UInt64, _ fs: UInt64, _ fe: UInt64, hugetlb: Bool) {
+            guard var s = blocks[b] else { return }
             let bStart = b << 21
             let lo = fs > bStart ? Int((fs - bStart) >> 12) : 0
-            let hi = fe < bStart + pmdSize ? Int((fe - bStart) >> 12) : 512
+            let hi = fe &- bStart < pmdSize ? Int((fe - bStart) >> 12) : 512
             if s.huge {
                 // madvise_free_huge_pmd marks a whole THP lazyfree without splitting; the model
                 // keeps it (a gap: refcount-discard cannot free it); a partial one is split.
-                if lo == 0 && hi == 512 { continue }
+                if lo == 0 && hi == 512 { return }
                 s.huge = false
                 s.pop = s.deposit ? .full : Bitmap512()
                 s.deposit = false
@@ -96,13 +101,12 @@ extension PageTableState {
             if !marked.isEmpty {
                 lazy[b] = (lazy[b] ?? Bitmap512()) | marked
             }
-            if discardLazy && !vma.isHugetlb && effectivePop(b, s).isEmpty {
+            if discardLazy && !hugetlb && effectivePop(b, s).isEmpty {
                 pteFree(PolicyIndex.refcount, &s)
             }
             idealUpdate(b, &s, before: before)
             if before.pte && s.tables & 1 != 0 && s.tables & 8 == 0 { callLeftEmpty += 1 }
             blocks[b] = s
-        }
     }
 
     /// madvise_pageout (mm/madvise.c -> reclaim_pages): clean lazyfree pages are discarded
@@ -110,28 +114,29 @@ extension PageTableState {
     /// discard drops the count, so an emptied PTE page is freed whatever the lazyfree mode.
     mutating func madvise_pageout(_ ps: UInt64, _ pe: UInt64, vma: VMA) {
         guard ps < pe, !lazy.isEmpty, vma.isAnonymousPrivate else { return }
-        var b = ps >> 21
-        let last = (pe - 1) >> 21
-        while b <= last {
-            defer { b += 1 }
-            guard var l = lazy[b], var s = blocks[b] else { continue }
+        let hugetlb = vma.isHugetlb
+        forEachKnownBlock(ps >> 21, (pe - 1) >> 21) { st, b in st.madvise_pageout_block(b, ps, pe, hugetlb: hugetlb) }
+    }
+
+    @inline(__always)
+    private mutating func madvise_pageout_block(_ b: UInt64, _ ps: UInt64, _ pe: UInt64, hugetlb: Bool) {
+            guard var l = lazy[b], var s = blocks[b] else { return }
             let bStart = b << 21
             let lo = ps > bStart ? Int((ps - bStart) >> 12) : 0
-            let hi = pe < bStart + pmdSize ? Int((pe - bStart) >> 12) : 512
+            let hi = pe &- bStart < pmdSize ? Int((pe - bStart) >> 12) : 512
             var dropped = l
             dropped.clear(0, lo)
             dropped.clear(hi, 512)
-            if dropped.isEmpty { continue }
+            if dropped.isEmpty { return }
             let before = idealNeeds(b, s)
             let wasPopulated = !s.pop.isEmpty
             s.pop = s.pop.subtracting(dropped)
             l = l.subtracting(dropped)
             lazy[b] = l.isEmpty ? nil : l
-            if wasPopulated && s.pop.isEmpty && !vma.isHugetlb { pteFree(PolicyIndex.refcount, &s) }
+            if wasPopulated && s.pop.isEmpty && !hugetlb { pteFree(PolicyIndex.refcount, &s) }
             idealUpdate(b, &s, before: before)
             if before.pte && s.tables & 1 != 0 && s.tables & 8 == 0 { callLeftEmpty += 1 }
             blocks[b] = s
-        }
     }
 
     /// Faulting in every page of [ps, pe) (MAP_POPULATE, MADV_POPULATE_READ/WRITE ->
@@ -139,11 +144,12 @@ extension PageTableState {
     mutating func populate(_ ps: UInt64, _ pe: UInt64) {
         guard ps < pe else { return }
         var b = ps >> 21
-        let last = (pe - 1) >> 21
+        // A real populate is bounded by RAM; this bound only keeps corrupt input from hanging.
+        let last = min((pe - 1) >> 21, b &+ (1 << 20))
         while b <= last {
             let bStart = b << 21
             let lo = ps > bStart ? Int((ps - bStart) >> 12) : 0
-            let hi = pe < bStart + pmdSize ? Int((pe - bStart) >> 12) : 512
+            let hi = pe &- bStart < pmdSize ? Int((pe - bStart) >> 12) : 512
             let known = blocks[b]
             if known?.huge != true {
                 var pop = known?.pop ?? Bitmap512()

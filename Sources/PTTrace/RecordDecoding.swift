@@ -8,7 +8,7 @@ extension TraceReader {
         let tag = try c.u8()
         let type = tag & Tag.typeMask
         if type >= Tag.mmap && type <= Tag.sbrk {
-            if pending != nil { throw .corrupt(at: tagAt, "call record inside a snapshot") }
+            if inSnapshot { throw .corrupt(at: tagAt, "call record inside a snapshot") }
             return .record(.call(try decodeCall(tag, &c, &r)))
         }
         if tag & ~Tag.typeMask != 0 {
@@ -17,12 +17,12 @@ extension TraceReader {
         if !headerRead && type != Tag.header {
             throw .corrupt(at: tagAt, "expected the HEADER record, found record type \(type)")
         }
-        if pending != nil && type != Tag.map && type != Tag.path && type != Tag.snapshotEnd {
+        if inSnapshot && type != Tag.map && type != Tag.path && type != Tag.snapshotEnd {
             throw .corrupt(at: tagAt, "record type \(type) inside a snapshot")
         }
         switch type {
         case Tag.end:
-            if pending != nil { throw .corrupt(at: tagAt, "end of data inside a snapshot") }
+            if inSnapshot { throw .corrupt(at: tagAt, "end of data inside a snapshot") }
             return .end
         case Tag.header:
             if headerRead { throw .corrupt(at: tagAt, "second HEADER record") }
@@ -71,10 +71,10 @@ extension TraceReader {
             s.mappings.reserveCapacity(min(n, Limits.reserve))
             return .snapshotStart(s, maps: n)
         case Tag.map:
-            if pending == nil { throw .corrupt(at: tagAt, "MAP record outside a snapshot") }
+            if !inSnapshot { throw .corrupt(at: tagAt, "MAP record outside a snapshot") }
             return .map(try decodeMap(&c, &r))
         case Tag.snapshotEnd:
-            if pending == nil { throw .corrupt(at: tagAt, "SNAPSHOT_END without a SNAPSHOT") }
+            if !inSnapshot { throw .corrupt(at: tagAt, "SNAPSHOT_END without a SNAPSHOT") }
             let pte = try c.uv()
             return .snapshotEnd(vmPTEKiB: pte, vmRSSKiB: try c.uv())
         case Tag.fork:

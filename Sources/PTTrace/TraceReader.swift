@@ -49,6 +49,8 @@ public struct TraceReader {
     var pageShift: UInt64 = 12
     /// The snapshot whose MAP records are being read.
     var pending: Snapshot?
+    /// pending != nil, kept apart because testing the Optional costs a value-witness call.
+    var inSnapshot = false
     var headerRead = false
     var finished = false
     var failure: TraceError?
@@ -58,7 +60,7 @@ public struct TraceReader {
         buffer = try FileBuffer(path: path)
         header = TraceHeader(fields: [])
         try readFileHeader()
-        guard let first = try decodeNext(), case .header(let h) = first else {
+        guard let first = try next(), case .header(let h) = first else {
             throw TraceError(path: path, offset: UInt64(TraceFormat.fileHeaderLength),
                              message: "the trace ends before its HEADER record")
         }
@@ -99,11 +101,8 @@ public struct TraceReader {
     }
 
     /// The next record, or nil at END, at the end of the file, or after the TRAILER.
-    public mutating func next() throws -> TraceRecord? {
-        try decodeNext()
-    }
-
-    mutating func decodeNext() throws(TraceError) -> TraceRecord? {
+    /// Throws only TraceError (typed, so callers may `catch let e as TraceError` or not).
+    public mutating func next() throws(TraceError) -> TraceRecord? {
         if let failure { throw failure }
         while !finished {
             let base = UnsafePointer(buffer.base)
@@ -111,24 +110,22 @@ public struct TraceReader {
             var r = regs
             let step: Step
             do {
+                // Fast path for the common case, a call record outside a snapshot.
+                if c.p < c.end && headerRead && !inSnapshot {
+                    let tag = c.p.pointee
+                    let type = tag & Tag.typeMask
+                    if type >= Tag.mmap && type <= Tag.sbrk {
+                        c.p += 1
+                        let call = try decodeCall(tag, &c, &r)
+                        buffer.start = c.p - base
+                        regs = r
+                        return .call(call)
+                    }
+                }
                 step = try decodeRecord(&c, &r)
             } catch {
-                switch error {
-                case .short:
-                    let more: Bool
-                    do { more = try buffer.refill() } catch { failure = error; throw error }
-                    if !more {
-                        // End of file inside a record, or at a record boundary before any END
-                        // or TRAILER: either way the recorder did not finish.
-                        finished = true
-                        truncated = true
-                    }
-                    continue
-                case .corrupt(let at, let what):
-                    let e = TraceError(path: path, offset: buffer.fileOffset(at - base), message: what)
-                    failure = e
-                    throw e
-                }
+                try recover(from: error, base: base)
+                continue
             }
             buffer.start = c.p - base
             regs = r
@@ -144,11 +141,13 @@ public struct TraceReader {
                 return .stack(node: stackNodes, ip: ip, parent: parent)
             case .snapshotStart(let s, _):
                 pending = s
+                inSnapshot = true
             case .map(let m):
                 pending!.mappings.append(m)
             case .snapshotEnd(let pte, let rss):
                 var s = pending!
                 pending = nil
+                inSnapshot = false
                 s.vmPTEKiBAfter = pte
                 s.vmRSSKiBAfter = rss
                 return .snapshot(s)
@@ -161,5 +160,24 @@ public struct TraceReader {
             }
         }
         return nil
+    }
+
+    /// Out of bytes: refill, or at the end of the file stop as truncated. Corrupt: throw.
+    private mutating func recover(from stop: DecodeStop, base: UnsafePointer<UInt8>) throws(TraceError) {
+        switch stop {
+        case .short:
+            let more: Bool
+            do { more = try buffer.refill() } catch { failure = error; throw error }
+            if !more {
+                // End of file inside a record, or at a record boundary before any END or
+                // TRAILER: either way the recorder did not finish.
+                finished = true
+                truncated = true
+            }
+        case .corrupt(let at, let what):
+            let e = TraceError(path: path, offset: buffer.fileOffset(at - base), message: what)
+            failure = e
+            throw e
+        }
     }
 }

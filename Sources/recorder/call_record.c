@@ -7,6 +7,12 @@
 #include "stacks.h"
 #include "ptreclaim_trace.h"
 
+void ptr_call_reentered(const void *caller)
+{
+    if (ptr_guard == PTR_GUARD_HOOK && !ptr_stacks_is_unwinder(caller))
+        ptr_lost_add(1);
+}
+
 int ptr_call_begin_slow(struct ptr_call *c, const void *caller)
 {
     /* libunwind frees its per-thread cache with munmap at thread exit, outside any hook:

@@ -15,6 +15,7 @@
 #define PTR_CALL_RECORD_H
 
 #include "encoder.h"
+#include "lifecycle.h"
 #include "lock.h"
 #include "raw.h"
 #include "state.h"
@@ -33,6 +34,10 @@ struct ptr_call {
     uint64_t ips[PTR_MAX_STACK_DEPTH];
 };
 
+/* A hooked call made while this thread is inside the recorder: a signal handler's call is
+ * the program's and counted LOST; libunwind's own (while we unwind) is not. */
+void ptr_call_reentered(const void *caller);
+
 /* Slow half of ptr_call_begin (out of line). */
 int ptr_call_begin_slow(struct ptr_call *c, const void *caller);
 
@@ -41,11 +46,15 @@ int ptr_call_begin_slow(struct ptr_call *c, const void *caller);
 
 static inline __attribute__((always_inline)) int ptr_call_begin(struct ptr_call *c, const void *caller)
 {
-    if (__builtin_expect(!ptr_state.recording, 0))
-        return 0;
+    if (__builtin_expect(!ptr_state.recording, 0)) {
+        if (ptr_state.finished || ptr_guard != PTR_GUARD_NONE)
+            return 0;
+        ptr_early_init(); /* a call made before our constructor ran */
+        if (!ptr_state.recording)
+            return 0;
+    }
     if (__builtin_expect(ptr_guard != PTR_GUARD_NONE, 0)) {
-        if (ptr_guard == PTR_GUARD_HOOK)
-            ptr_lost_add(1);
+        ptr_call_reentered(caller);
         return 0;
     }
     if (__builtin_expect(ptr_tls_vforked, 0) && ptr_raw_getpid() != ptr_state.owner_pid)

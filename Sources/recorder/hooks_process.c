@@ -144,6 +144,8 @@ PTR_EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, c
                                  void *stack_end)
 {
     real_main = main;
+    /* One function serves both symbol versions (2.2.5 and 2.34): it calls `init` itself when
+     * an old binary passes one. */
     return REAL(__libc_start_main)(main_wrapper, argc, argv, init, fini, rtld_fini, stack_end);
 }
 

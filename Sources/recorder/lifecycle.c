@@ -1,5 +1,5 @@
 /*
- * Start-up, fork children, exec and exit (see lifecycle.h).
+ * Start-up: options, the trace's first records, the constructor (see lifecycle.h).
  */
 #include "lifecycle.h"
 #include "encoder.h"
@@ -40,12 +40,12 @@ uint32_t ptr_current_tid(void)
     return tls_tid;
 }
 
-/* One line on stderr, without stdio buffers or malloc. */
-static void complain(const char *what, const char *path, int err)
+/* One line on stderr, without stdio buffers or malloc (strerrordesc_np: no locale loading). */
+void ptr_complain(const char *what, const char *path, int err)
 {
     char line[PTR_PATH_MAX + 200];
     int n = snprintf(line, sizeof line, "ptreclaim: %s %s: %s; not recording this process\n",
-                     what, path, strerror(err));
+                     what, path, strerrordesc_np(err) ? strerrordesc_np(err) : "error");
     if (n > 0)
         (void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
@@ -95,7 +95,7 @@ static uint64_t clock_ns(clockid_t id)
 }
 
 /* The first records of a new file: HEADER, module map, full snapshot. Lock held. */
-static void begin_trace(int origin, const char *parent)
+void ptr_begin_trace(int origin, const char *parent)
 {
     uint64_t rt = clock_ns(CLOCK_REALTIME), mono = ptr_now_ns();
     ptr_enc_reset(mono);
@@ -107,13 +107,23 @@ static void begin_trace(int origin, const char *parent)
     ptr_snapshot_write(origin == PTR_ORIGIN_FORK ? PTR_SNAP_FORK_CHILD : PTR_SNAP_START);
 }
 
-static void on_exit_handler(int status, void *arg) { ptr_finish(PTR_EXIT_ATEXIT, status); }
+/* 0 = not started, 1 = in progress, 2 = done (whatever the outcome). */
+static int init_state;
 
-static void atfork_child(void);
-
-__attribute__((constructor)) static void ptr_init(void)
+/*
+ * Open the trace and write its first records. Runs from the constructor, or earlier: from the
+ * first hooked call made before it (a library initialized before ours, e.g. libstdc++ making
+ * jemalloc set itself up, calls mmap/madvise first; those calls are the program's). Nothing
+ * here allocates or takes a lock another library could hold.
+ */
+void ptr_early_init(void)
 {
+    int expected = 0;
+    if (!__atomic_compare_exchange_n(&init_state, &expected, 1, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return; /* done, or in progress (this thread's own calls are forwarded) */
     int saved_errno = errno;
+    int saved_guard = ptr_guard;
     ptr_guard = PTR_GUARD_INTERNAL;
     ptr_real_resolve();
     const char *out = getenv(PTR_ENV_OUTPUT);
@@ -121,25 +131,20 @@ __attribute__((constructor)) static void ptr_init(void)
         goto done;
     read_options();
     if (make_absolute(out) != 0) {
-        complain("cannot resolve trace path", out, ENAMETOOLONG);
+        ptr_complain("cannot resolve trace path", out, ENAMETOOLONG);
         goto done;
     }
     if (ptr_enc_init() != 0 || ptr_stacks_init() != 0) {
-        complain("cannot allocate memory for trace", out, ENOMEM);
+        ptr_complain("cannot allocate memory for trace", out, ENOMEM);
         goto done;
     }
-    /* Registered before anything can make an allocator register its own handlers, so ours
-     * (the child's) runs first and the parent's-lock question never arises (see docs). */
-    pthread_atfork(NULL, NULL, atfork_child);
-
     int origin;
     char parent[PTR_PATH_MAX];
     int r = ptr_naming_open_start(&origin, parent, sizeof parent);
     if (r == 1)
         goto done; /* an exec'd image, and following exec is off */
     if (r < 0) {
-        complain("cannot create trace", ptr_state.base_path, -r);
-        ptr_state.finished = 1;
+        ptr_complain("cannot create trace", ptr_state.base_path, -r);
         goto done;
     }
     ptr_state.owner_pid = ptr_raw_getpid();
@@ -151,169 +156,30 @@ __attribute__((constructor)) static void ptr_init(void)
         strcpy(ptr_state.probe_detail, "probe disabled (" PTR_ENV_PROBE "=0)");
     }
     ptr_lock();
-    begin_trace(origin, parent);
+    ptr_begin_trace(origin, parent);
     ptr_state.recording = 1;
     ptr_unlock();
-    on_exit(on_exit_handler, NULL);
-    ptr_snapshot_thread_start();
 done:
-    ptr_guard = PTR_GUARD_NONE;
-    errno = saved_errno;
-}
-
-/* exit() (or return from main, seen through the __libc_start_main hook) has set the status:
- * this destructor is then the end of exit(); otherwise the library is torn down otherwise. */
-__attribute__((destructor)) static void ptr_fini(void)
-{
-    if (ptr_state.exit_status_known)
-        ptr_finish(PTR_EXIT_ATEXIT, ptr_state.exit_status);
-    else
-        ptr_finish(PTR_EXIT_DESTRUCTOR, -1);
-}
-
-void ptr_finish(int reason, int64_t status)
-{
-    if (!ptr_state.recording || ptr_raw_getpid() != ptr_state.owner_pid)
-        return;
-    if (ptr_guard != PTR_GUARD_NONE)
-        return; /* this thread is inside the recorder (a signal handler): cannot end cleanly */
-    int saved_errno = errno;
-    ptr_guard = PTR_GUARD_INTERNAL;
-    ptr_lock();
-    if (ptr_state.recording) {
-        ptr_lost_flush();
-        ptr_snapshot_write(PTR_SNAP_EXIT);
-        uint64_t written = ptr_enc_written(), dropped = ptr_enc_dropped();
-        ptr_rec_begin(PTR_REC_TRAILER);
-        ptr_put_time(ptr_now_ns());
-        ptr_put_uv(written);
-        ptr_put_uv(dropped);
-        ptr_put_uv((uint64_t)reason);
-        ptr_put_sv(status);
-        ptr_rec_commit();
-        ptr_file_close();
-        ptr_state.recording = 0;
-        ptr_state.finished = 1;
-    }
-    ptr_unlock();
-    ptr_guard = PTR_GUARD_NONE;
-    errno = saved_errno;
-}
-
-/* In the child of fork(), before fork returns: the child is single-threaded; whichever
- * thread held the lock or was half-way through a record is gone, so everything is reset
- * rather than waited for. The parent's file (a shared mapping!) is let go untouched. */
-static void atfork_child(void)
-{
-    int saved_errno = errno;
-    int saved_guard = ptr_guard;
-    ptr_state.fork_gen++;
-    ptr_lock_reset_after_fork();
     if (!ptr_state.recording)
-        goto out;
-    ptr_guard = PTR_GUARD_INTERNAL;
-    ptr_state.recording = 0;
-    ptr_file_abandon();
-    ptr_residency_reset();
-    if (!ptr_state.opt.follow_fork) {
         ptr_state.finished = 1;
-        goto out;
-    }
-    char parent[PTR_PATH_MAX];
-    memcpy(parent, ptr_state.trace_path, sizeof parent);
-    ptr_state.owner_pid = ptr_raw_getpid();
-    int r = ptr_naming_open_fork();
-    if (r < 0) {
-        complain("cannot create trace for fork child of", parent, -r);
-        ptr_state.finished = 1;
-        goto out;
-    }
-    ptr_stacks_reset();
-    ptr_lock();
-    begin_trace(PTR_ORIGIN_FORK, parent);
-    ptr_state.recording = 1;
-    ptr_unlock();
-    ptr_state.thread_wanted = 1;
-out:
+    __atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
     ptr_guard = saved_guard;
     errno = saved_errno;
 }
-
-void ptr_fork_child_returned(void)
+/* The rest needs a normal context (thread creation, exit handlers), so it waits for the
+ * constructor even when the trace was opened earlier. */
+__attribute__((constructor)) static void ptr_init(void)
 {
-    if (ptr_state.thread_wanted) {
-        ptr_state.thread_wanted = 0;
+    int saved_errno = errno;
+    ptr_early_init();
+    if (ptr_state.recording) {
+        ptr_guard = PTR_GUARD_INTERNAL;
+        /* Our atfork child handler never allocates, so its order relative to an allocator's
+         * handlers does not matter. */
+        pthread_atfork(NULL, NULL, ptr_atfork_child);
+        ptr_exit_handlers_install();
         ptr_snapshot_thread_start();
+        ptr_guard = PTR_GUARD_NONE;
     }
-}
-
-void ptr_fork_child_inert(void)
-{
-    ptr_state.fork_gen++;
-    ptr_lock_reset_after_fork();
-    if (ptr_state.recording) {
-        ptr_state.recording = 0;
-        ptr_state.finished = 1;
-        ptr_file_abandon();
-    }
-}
-
-/* May this thread write a lifecycle record now? (a recording trace owned by this process,
- * and this thread not already inside the recorder) */
-static int may_write(void)
-{
-    return ptr_state.recording && ptr_guard == PTR_GUARD_NONE &&
-           ptr_raw_getpid() == ptr_state.owner_pid;
-}
-
-void ptr_record_fork(pid_t child)
-{
-    if (!may_write())
-        return;
-    int saved_errno = errno;
-    ptr_enter();
-    if (ptr_state.recording) {
-        ptr_lost_flush();
-        ptr_rec_begin(PTR_REC_FORK);
-        ptr_put_time(ptr_now_ns());
-        ptr_put_uv((uint64_t)child);
-        ptr_rec_commit();
-    }
-    ptr_leave();
-    errno = saved_errno;
-}
-
-void ptr_exec_begin(const char *path)
-{
-    if (!may_write())
-        return;
-    int saved_errno = errno;
-    ptr_enter();
-    if (ptr_state.recording) {
-        ptr_lost_flush();
-        ptr_snapshot_write(PTR_SNAP_EXEC);
-        ptr_rec_begin(PTR_REC_EXEC);
-        ptr_put_time(ptr_now_ns());
-        ptr_put_str(path ? path : "", path ? strlen(path) : 0);
-        ptr_rec_commit();
-        ptr_file_trim(); /* if the exec succeeds, the file ends here, without a zero tail */
-    }
-    ptr_leave();
-    errno = saved_errno;
-}
-
-void ptr_exec_failed(int err)
-{
-    if (!may_write())
-        return;
-    int saved_errno = errno;
-    ptr_enter();
-    if (ptr_state.recording) {
-        ptr_rec_begin(PTR_REC_EXEC_FAILED);
-        ptr_put_time(ptr_now_ns());
-        ptr_put_uv((uint64_t)err);
-        ptr_rec_commit();
-    }
-    ptr_leave();
     errno = saved_errno;
 }

@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Open the trace now if not done yet (first hooked call before our constructor). */
+void ptr_early_init(void);
+
 /* Final snapshot + TRAILER + trim, once per trace (exit reasons: PTR_EXIT_*). */
 void ptr_finish(int reason, int64_t status);
 
@@ -25,5 +28,11 @@ void ptr_exec_failed(int err);
 
 /* The background snapshot thread (snapshot_thread.c). */
 void ptr_snapshot_thread_start(void);
+
+/* Internal to the lifecycle files. */
+void ptr_complain(const char *what, const char *path, int err);  /* one line on stderr */
+void ptr_begin_trace(int origin, const char *parent);             /* HEADER, modules, snapshot */
+void ptr_atfork_child(void);                                       /* fork_exec.c */
+void ptr_exit_handlers_install(void);                              /* exit_paths.c */
 
 #endif

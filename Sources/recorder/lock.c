@@ -60,6 +60,8 @@ void ptr_leave(void)
     ptr_guard = PTR_GUARD_NONE;
 }
 
+void ptr_lost_reset(void) { __atomic_store_n(&lost_count, 0, __ATOMIC_RELAXED); }
+
 void ptr_lost_add(uint64_t n) { __atomic_fetch_add(&lost_count, n, __ATOMIC_RELAXED); }
 
 void ptr_lost_flush(void)

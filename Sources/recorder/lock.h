@@ -35,6 +35,8 @@ void ptr_lock_reset_after_fork(void);
 
 /* Calls seen but not recorded; written as a LOST record before the next record. */
 void ptr_lost_add(uint64_t n);
+/* A new trace file (fork child): calls lost in the parent are the parent's. */
+void ptr_lost_reset(void);
 /* Write the LOST record if calls were lost (lock held). */
 void ptr_lost_flush(void);
 

@@ -119,10 +119,9 @@ int ptr_stack_capture(uint64_t *ips, int depth)
     int want = depth + 8;
     if (want > (int)(sizeof raw / sizeof raw[0]))
         want = (int)(sizeof raw / sizeof raw[0]);
-    int saved = ptr_guard;
-    ptr_guard = PTR_GUARD_INTERNAL; /* libunwind's own mmaps are not the program's */
+    /* The guard is set: libunwind's own mmaps (recognized by their caller) are forwarded
+     * unrecorded, a signal handler's are counted lost. */
     int n = unw_backtrace(raw, want);
-    ptr_guard = saved;
     int k = 0;
     for (int i = 0; i < n && k < depth; i++) {
         uint64_t ip = (uint64_t)(uintptr_t)raw[i];

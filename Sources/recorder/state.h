@@ -23,7 +23,8 @@ struct ptr_options {
 struct ptr_state {
     /* 1 while a trace is open and hooks record; 0 = hooks only forward. */
     volatile int recording;
-    /* 1 once the trailer was written (or the trace was abandoned): never record again. */
+    /* 1 once the trailer was written, the trace was abandoned or could not be opened, or the
+     * recorder is off (no PTRECLAIM_OUTPUT): never record (again). */
     volatile int finished;
     /* The process that owns the open trace. A vfork child (same memory, other pid) must not
      * write into it. */

@@ -3,6 +3,7 @@
  */
 #include "trace_file.h"
 #include "raw.h"
+#include "encoder.h"
 #include "state.h"
 #include "ptreclaim_trace.h"
 
@@ -15,6 +16,8 @@
 
 #define GROW_STEP (1u << 20)    /* reserve the file 1 MiB at a time */
 #define WINDOW_LEN (4u << 20)   /* map 4 MiB of it at a time */
+#define TRAILER_ROOM 64         /* always kept free for the trailer */
+#define RETRY_NS 50000000ull    /* after a failed reservation, retry after 50 ms */
 #define HIGH_FD 500             /* out of the way of programs that dup2 onto low numbers */
 
 static struct {
@@ -27,6 +30,8 @@ static struct {
     uint64_t size;     /* bytes reserved (file size) */
     uint64_t wr;       /* bytes written */
     int open;
+    int final;           /* the trailer may use the reserved room */
+    uint64_t full_since; /* time of the last failed reservation, 0 = not full */
 } f = {.fd = -1};
 
 static long page_size(void)
@@ -112,7 +117,21 @@ int ptr_file_write(const uint8_t *p, size_t n)
     if (!f.open || n == 0)
         return -1;
     uint64_t end = f.wr + n;
-    if (reserve(end) != 0 || map_window(end) != 0)
+    /* Ordinary records leave TRAILER_ROOM reserved bytes alone, so a full disk still gets
+     * its trailer (with the drop count). */
+    uint64_t need = end + (f.final ? 0 : TRAILER_ROOM);
+    if (need > f.size) {
+        /* Out of space: do not hammer the file system on every record; retry now and then. */
+        uint64_t now = ptr_now_ns();
+        if (f.full_since && now - f.full_since < RETRY_NS)
+            return -1;
+        if (reserve(need) != 0) {
+            f.full_since = now ? now : 1;
+            return -1;
+        }
+        f.full_since = 0;
+    }
+    if (map_window(end) != 0)
         return -1;
     uint8_t *dst = f.win + (f.wr - f.win_off);
     memcpy(dst + 1, p + 1, n - 1);
@@ -156,6 +175,8 @@ int ptr_file_create(const char *path)
 }
 
 uint64_t ptr_file_length(void) { return f.wr; }
+
+void ptr_file_final(void) { f.final = 1; }
 
 void ptr_file_trim(void)
 {

@@ -25,6 +25,9 @@ int ptr_file_write(const uint8_t *p, size_t n);
 /* Bytes written so far (file header included). */
 uint64_t ptr_file_length(void);
 
+/* The next record is the trailer: it may use the room kept free for it. */
+void ptr_file_final(void);
+
 /* Cut the reserved zero tail (before exec); writing may continue afterwards. */
 void ptr_file_trim(void);
 

@@ -34,6 +34,10 @@ final class ForkExecTests: XCTestCase {
             XCTAssertEqual(mine.map { $0.count("munmap") }.reduce(0, +), jsonInt(child["pairs"]),
                            "\(kind) child munmap calls: \(mine.map(\.brief))")
             for t in mine { XCTAssertFalse(t.truncated, "\(kind) child trace complete: \(t.brief)") }
+            // docs/recorder.md: a forked child and a new program in another pid (vfork+exec,
+            // posix_spawn) both write NAME.<pid>.
+            XCTAssertEqual(mine.map(\.path), [rec.trace + ".\(pid)"], "\(kind) child's trace file name")
+            if kind != "fork" { XCTAssertEqual(mine.first?.origin, "start", "\(kind): a new program in another pid") }
             if kind == "fork" {
                 let t = try XCTUnwrap(traces.first { $0.path == rec.trace + ".\(pid)" },
                                       "fork child trace must be \(rec.trace).\(pid)")
@@ -63,8 +67,10 @@ final class ForkExecTests: XCTestCase {
         let second = traces.filter { $0.path != rec.trace }
         XCTAssertEqual(second.count, 1, "exactly one trace for the exec'd image: \(traces.map(\.path))")
         if let s = second.first {
+            XCTAssertEqual(s.path, rec.trace + ".\(pid).exec1", "docs/recorder.md names it NAME.<pid>.exec1")
             XCTAssertEqual(s.pid, pid, "exec keeps the pid")
             XCTAssertEqual(s.origin, "exec")
+            XCTAssertEqual(s.header["parent_trace"], rec.trace, "exec'd image names the previous image's trace")
             XCTAssertEqual(s.count("mmap"), jsonInt(out["second_pairs"]), s.brief)
             XCTAssertEqual(s.count("munmap"), jsonInt(out["second_pairs"]), s.brief)
             XCTAssertFalse(s.truncated, "second image's trace complete")

@@ -41,6 +41,15 @@ final class TraceFileSafetyTests: XCTestCase {
         XCTAssertEqual(r.exitCode, 3, "the program runs normally: \(r.summary)")
         XCTAssertEqual(try String(contentsOfFile: target, encoding: .utf8), "precious\n",
                        "the recorder wrote through the planted symlink")
+        // What was written instead went to other names (docs/recorder.md: NAME.<pid>...):
+        // each is a regular, complete trace of the program.
+        for path in traceFiles(in: dir, prefix: "s.ptr.") {
+            var st = stat()
+            XCTAssertEqual(lstat(path, &st), 0)
+            XCTAssertEqual(st.st_mode & S_IFMT, S_IFREG, "\(path) is a regular file")
+            let f = try checkTrace(path)
+            XCTAssertEqual(f.count("mmap"), 100, f.brief)
+        }
     }
 
     func testExistingFileNeedsForce() throws {

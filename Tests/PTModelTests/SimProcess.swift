@@ -23,6 +23,8 @@ struct SimProcess {
     /// Populated pages per 2 MiB block (8 words of 64 bits).
     var truth: [UInt64: [UInt64]] = [:]
     var hugeBlocks: Set<UInt64> = []
+    /// Pages MADV_FREE'd and not written since (vmscan or MADV_PAGEOUT discards them).
+    var lazyPages: Set<UInt64> = []
     /// The mappings the process has, for snapshots (start, end, perms).
     var maps: [(start: UInt64, end: UInt64, perms: UInt32)] = []
 
@@ -39,6 +41,7 @@ struct SimProcess {
         var p = addr / page
         let end = (addr + len + page - 1) / page
         while p < end {
+            if !lazyPages.isEmpty { lazyPages.remove(p) }
             let b = p >> 9, i = Int(p & 511)
             var w = truth[b] ?? Array(repeating: 0, count: 8)
             w[i >> 6] |= 1 << UInt64(i & 63)
@@ -102,7 +105,12 @@ struct SimProcess {
     }
 
     mutating func mmap(_ addr: UInt64, _ len: UInt64, prot: UInt32 = PROT_RW,
-                       flags: UInt32 = MAP_PRIVATE_ANON) {
+                       flags: UInt32 = MAP_PRIVATE_ANON, errno: Int32? = nil) {
+        if let e = errno {
+            call(.mmap(hint: addr, length: len, prot: prot, flags: flags, fd: -1, offset: 0, is64: false,
+                       result: 0), errno: e)
+            return
+        }
         let fixed = flags & MAP_FIXED != 0
         call(.mmap(hint: addr, length: len, prot: prot, flags: flags, fd: -1, offset: 0, is64: false,
                    result: addr), residency: fixed ? residency(addr, len) : nil)
@@ -120,10 +128,28 @@ struct SimProcess {
         call(.madvise(address: addr, length: len, advice: advice, posix: posix),
              residency: residency(addr, len))
         if (advice == MADV_DONTNEED || advice == MADV_DONTNEED_LOCKED) && !posix { drop(addr, len) }
+        if advice == MADV_FREE {
+            for p in (addr / page)..<((addr + len) / page) where isPopulated(p) { lazyPages.insert(p) }
+        }
+        if advice == MADV_PAGEOUT {
+            for p in (addr / page)..<((addr + len) / page) where lazyPages.contains(p) {
+                lazyPages.remove(p)
+                drop(p * page, page)
+            }
+        }
+    }
+
+    func isPopulated(_ p: UInt64) -> Bool {
+        guard let w = truth[p >> 9] else { return false }
+        let i = Int(p & 511)
+        return w[i >> 6] & (1 << UInt64(i & 63)) != 0
     }
 
     mutating func mprotect(_ addr: UInt64, _ len: UInt64, _ prot: UInt32) {
         call(.mprotect(address: addr, length: len, prot: prot, pkey: -1), residency: residency(addr, len))
+        let inside = maps.filter { $0.start < addr + len && $0.end > addr }
+        removeMap(addr, addr + len)
+        for m in inside { addMap(max(m.start, addr), min(m.end, addr + len), perms: prot & 7) }
     }
 
     mutating func mremap(_ old: UInt64, _ oldLen: UInt64, _ newLen: UInt64, flags: UInt32, to result: UInt64) {
@@ -151,14 +177,22 @@ struct SimProcess {
     mutating func brk(from old: UInt64, to new: UInt64) {
         let res = new < old ? residency(new, old - new) : nil
         call(.brk(requested: new, oldBreak: old, newBreak: new), residency: res)
-        if new < old { drop(new, old - new) }
+        if new < old { drop(new, old - new); removeMap(new, old) } else if new > old { addMap(old, new, perms: 3) }
     }
 
     // MARK: snapshots
 
+    /// Adds a mapping, merged with equal-permission neighbours as the kernel's vma_merge would.
     mutating func addMap(_ s: UInt64, _ e: UInt64, perms: UInt32) {
         maps.append((s, e, perms))
         maps.sort { $0.start < $1.start }
+        var merged: [(start: UInt64, end: UInt64, perms: UInt32)] = []
+        for m in maps {
+            if let last = merged.last, last.end == m.start, last.perms == m.perms {
+                merged[merged.count - 1].end = m.end
+            } else { merged.append(m) }
+        }
+        maps = merged
     }
 
     mutating func removeMap(_ s: UInt64, _ e: UInt64) {
@@ -203,15 +237,17 @@ struct SimProcess {
                                           vmRSSKiBAfter: 0, mappings: list)))
     }
 
-    func replay(_ options: ReplayOptions = ReplayOptions()) -> ReplayResult {
-        var r = Replayer(options: options)
-        for rec in records { r.consume(rec) }
-        return r.finish()
+    /// Replays the trace, ending it as the recorder does with an exit snapshot ("final" is
+    /// the state at the last snapshot) unless `exitSnapshot` is false.
+    func replay(_ options: ReplayOptions = ReplayOptions(), exitSnapshot: Bool = true) -> ReplayResult {
+        replayer(options, exitSnapshot: exitSnapshot).finish()
     }
 
-    func replayer(_ options: ReplayOptions = ReplayOptions()) -> Replayer {
+    func replayer(_ options: ReplayOptions = ReplayOptions(), exitSnapshot: Bool = true) -> Replayer {
+        var copy = self
+        if exitSnapshot { copy.snapshot(reason: .exit) }
         var r = Replayer(options: options)
-        for rec in records { r.consume(rec) }
+        for rec in copy.records { r.consume(rec) }
         return r
     }
 }

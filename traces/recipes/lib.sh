@@ -81,3 +81,6 @@ ship() {
     chmod 0644 "$out"
     echo "$NAME: wrote $out ($size bytes)"
 }
+
+# rcli ARGS...: redis-cli against the recipe's server ($PORT), bounded like everything else.
+rcli() { timeout 30 redis-cli -h 127.0.0.1 -p "$PORT" "$@"; }

@@ -3,7 +3,7 @@
 # program: python3 3.11 (Debian) running traces/recipes/churn.py, PYTHONMALLOC=malloc
 # allocator: jemalloc 5.3.0 (libjemalloc2), LD_PRELOAD, MALLOC_CONF=dirty_decay_ms:100 so it purges during the run
 # shows: jemalloc's decay purging: many page-granular MADV_DONTNEED calls on extents, few of them covering whole 2 MiB blocks
-# Records in about 10-15 s.
+# Runs in about 10 s.
 NAME=python-jemalloc
 source "$(dirname "$0")/lib.sh"
 

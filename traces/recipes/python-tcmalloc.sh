@@ -3,7 +3,7 @@
 # program: python3 3.11 (Debian) running traces/recipes/churn.py, PYTHONMALLOC=malloc
 # allocator: gperftools tcmalloc_minimal 2.10 (libtcmalloc-minimal4), LD_PRELOAD, TCMALLOC_RELEASE_RATE=10
 # shows: tcmalloc grows with sbrk and releases page spans lazily with MADV_DONTNEED; it exports its own mmap/sbrk, so the recorder must come first
-# Records in about 10-15 s.
+# Runs in about 10 s.
 NAME=python-tcmalloc
 source "$(dirname "$0")/lib.sh"
 

@@ -3,6 +3,7 @@ redis-sparse recipe: fill N keys with large values, delete a random fraction of 
 
     resp_client.py PORT fill N VALUE_BYTES
     resp_client.py PORT delete-random N FRACTION SEED
+    resp_client.py PORT delete-wave N WAVE WAVES SEED   (wave k of a random order of all N keys)
     resp_client.py PORT CMD [ARGS...]          (one command, reply printed)
 
 Commands are pipelined in batches so the run takes seconds, not minutes.
@@ -73,6 +74,13 @@ def main(argv):
         n, fraction, seed = int(argv[3]), float(argv[4]), int(argv[5])
         victims = random.Random(seed).sample(range(n), int(n * fraction))
         c.pipeline([encode("DEL", "key:%d" % i) for i in victims])
+    elif op == "delete-wave":
+        n, wave, waves, seed = int(argv[3]), int(argv[4]), int(argv[5]), int(argv[6])
+        order = list(range(n))
+        random.Random(seed).shuffle(order)
+        per = n // waves
+        part = order[wave * per:] if wave == waves - 1 else order[wave * per:(wave + 1) * per]
+        c.pipeline([encode("DEL", "key:%d" % i) for i in part])
     else:
         c.sock.sendall(encode(*argv[2:]))
         print(c.reply().decode(errors="replace"))

@@ -95,7 +95,9 @@
  *              "realtime_start_ns", "mono_start_ns", "options" (recorder options as
  *              key=value;...), "kernel_policy" ("pt-reclaim", "none" or "unknown"),
  *              "probe" (free text: VmPTE before/after of the start-up probe), "origin"
- *              ("start", "fork" or "exec"), "parent_trace" (path of the parent's trace, if any).
+ *              ("start", "fork" or "exec"), "parent_trace" (path of the parent's trace, if any),
+ *              "proc_start_ticks" (field 22 of /proc/self/stat: the process start time, which
+ *              exec keeps, so an exec'd image recognizes its own process's earlier trace).
  *              Unknown keys must be ignored by readers.
  *   THREAD     uv tid
  *   STACK      addr ip, uv parent                   (defines the next node number)

@@ -62,13 +62,16 @@ enum Artifacts {
     }
 }
 
-/// A fresh directory for one test's traces, removed when the test ends.
+/// A fresh directory for one test's traces, removed when the test ends (unless
+/// PTRECLAIM_KEEP_TRACES=1).
 func makeScratchDir(_ test: XCTestCase, _ name: String) throws -> String {
     var template = Array("/tmp/ptreclaim-itest-\(name)-XXXXXX".utf8CString)
     guard let p = mkdtemp(&template) else {
         throw NSError(domain: "itest", code: 1, userInfo: [NSLocalizedDescriptionKey: "mkdtemp failed"])
     }
     let dir = String(cString: p)
+    // PTRECLAIM_KEEP_TRACES=1 keeps every test's traces for inspection.
+    if ProcessInfo.processInfo.environment["PTRECLAIM_KEEP_TRACES"] == "1" { return dir }
     test.addTeardownBlock {
         try? FileManager.default.removeItem(atPath: dir)
     }

@@ -94,13 +94,17 @@ final class Spawned {
     /// True once the child has exited (reaped).
     func poll() -> Bool {
         if status != nil { return true }
+        // Peek first (WNOWAIT): while the exited child is an unreaped zombie its pid — and so
+        // its process group id — cannot be reused, so killing the group hits only what the
+        // child left behind, never an unrelated process.
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0,
+              info._sifields._sigchld.si_pid == pid else { return false }
+        kill(-pid, SIGKILL)
         var st: Int32 = 0
-        if waitpid(pid, &st, WNOHANG) == pid {
-            status = st
-            kill(-pid, SIGKILL) // anything the child left behind in its group
-            return true
-        }
-        return false
+        waitpid(pid, &st, 0)
+        status = st
+        return true
     }
 
     /// Waits up to `timeout` seconds; on timeout kills the whole process group.

@@ -1,0 +1,95 @@
+// A hash map from block or region index to per-block state, built for the replay's hot path:
+// open addressing with linear probing and a multiplicative (Fibonacci) hash, instead of the
+// standard Dictionary's seeded SipHash, which dominated the profile. Entries are never removed
+// (a block once touched stays known, which churn accounting needs); assigning nil resets the
+// value to `blank`.
+
+struct U64Map<Value> {
+    /// UInt64.max marks an empty slot (block indices are below 2^43).
+    private static var emptyKey: UInt64 { .max }
+    private var keyStore: [UInt64]
+    private var valStore: [Value]
+    private var shift: UInt64
+    private let blank: Value
+    /// Number of keys stored.
+    private(set) var count = 0
+
+    init(blank: Value, capacityLog2: UInt64 = 6) {
+        self.blank = blank
+        keyStore = Array(repeating: U64Map.emptyKey, count: 1 << Int(capacityLog2))
+        valStore = Array(repeating: blank, count: 1 << Int(capacityLog2))
+        shift = 64 - capacityLog2
+    }
+
+    var isEmpty: Bool { count == 0 }
+
+    /// The slot holding `key`, or the empty slot where it would go.
+    @inline(__always) private func slot(_ key: UInt64) -> Int {
+        let mask = keyStore.count - 1
+        var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+        while true {
+            let k = keyStore[i]
+            if k == key || k == U64Map.emptyKey { return i }
+            i = (i + 1) & mask
+        }
+    }
+
+    @inline(__always) func contains(_ key: UInt64) -> Bool { keyStore[slot(key)] == key }
+
+    subscript(key: UInt64) -> Value? {
+        @inline(__always) get {
+            let i = slot(key)
+            return keyStore[i] == key ? valStore[i] : nil
+        }
+        @inline(__always) set {
+            let i = slot(key)
+            if keyStore[i] == key {
+                valStore[i] = newValue ?? blank
+            } else if let v = newValue {
+                insert(key, v, at: i)
+            }
+        }
+    }
+
+    subscript(key: UInt64, default value: Value) -> Value {
+        @inline(__always) get {
+            let i = slot(key)
+            return keyStore[i] == key ? valStore[i] : value
+        }
+        @inline(__always) set {
+            let i = slot(key)
+            if keyStore[i] == key { valStore[i] = newValue } else { insert(key, newValue, at: i) }
+        }
+    }
+
+    private mutating func insert(_ key: UInt64, _ value: Value, at i: Int) {
+        if (count + 1) * 2 > keyStore.count {
+            grow()
+            insert(key, value, at: slot(key))
+            return
+        }
+        keyStore[i] = key
+        valStore[i] = value
+        count += 1
+    }
+
+    private mutating func grow() {
+        let oldKeys = keyStore, oldVals = valStore
+        keyStore = Array(repeating: U64Map.emptyKey, count: oldKeys.count * 2)
+        valStore = Array(repeating: blank, count: oldKeys.count * 2)
+        shift -= 1
+        for (j, k) in oldKeys.enumerated() where k != U64Map.emptyKey {
+            let i = slot(k)
+            keyStore[i] = k
+            valStore[i] = oldVals[j]
+        }
+    }
+
+    /// Calls body for every stored key and value (in no particular order).
+    func forEach(_ body: (UInt64, Value) -> Void) {
+        for (j, k) in keyStore.enumerated() where k != U64Map.emptyKey { body(k, valStore[j]) }
+    }
+
+    /// Every stored key (in no particular order).
+    var keys: [UInt64] { keyStore.filter { $0 != U64Map.emptyKey } }
+}

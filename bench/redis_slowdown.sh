@@ -1,0 +1,100 @@
+#!/bin/bash
+# redis_slowdown.sh: whole-program slowdown on a real workload (issue 2).
+#   bench/redis_slowdown.sh BUILD_DIR [REPS] [REQUESTS]
+# Debian's redis-server (jemalloc 5.3) on 127.0.0.1, a free port, driven by redis-benchmark
+# with SET/GET/LPUSH at value sizes 1 KiB, 16 KiB and 64 KiB over a bounded keyspace, so old
+# values are freed and jemalloc purges with MADV_DONTNEED while the benchmark runs.
+# Three configurations, alternated in one run, REPS times each:
+#   bare     redis-server
+#   record   build/ptreclaim record (default 100 ms snapshots, 32-frame stacks) -- redis-server
+#   strace   strace -f -e trace=memory -o /dev/null redis-server
+# Per run: wall time of the whole benchmark sequence, requests/s (total requests / wall), and
+# the server's own CPU time (utime+stime of all its threads, from /proc/PID/stat, read just
+# before shutdown) — the CPU figure is the steadier one on a shared 2-core machine.
+set -euo pipefail
+build=${1:?usage: redis_slowdown.sh BUILD_DIR [REPS] [REQUESTS]}
+reps=${2:-3}
+requests=${3:-20000}
+work=$build/bench/redis.d
+rm -rf "$work"
+mkdir -p "$work"
+tck=$(getconf CLK_TCK)
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# start CONFIG REP PORT: starts the server in the background, waits until it answers.
+start() {
+    local cfg=$1 rep=$2 port=$3
+    local args=(redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no
+                --dir "$work" --dbfilename "dump.$cfg.$rep.rdb" --loglevel warning)
+    case $cfg in
+    bare) "${args[@]}" >"$work/server.$cfg.$rep.log" 2>&1 & ;;
+    record) "$build/ptreclaim" record --force -o "$work/redis.$rep.ptr" -- "${args[@]}" \
+                >"$work/server.$cfg.$rep.log" 2>&1 & ;;
+    strace) strace -f -e trace=memory -o /dev/null "${args[@]}" >"$work/server.$cfg.$rep.log" 2>&1 & ;;
+    esac
+    server_job=$!
+    for _ in $(seq 1 200); do
+        redis-cli -p "$port" ping >/dev/null 2>&1 && return 0
+        sleep 0.05
+    done
+    echo "redis-server ($cfg) did not start; log:" >&2
+    cat "$work/server.$cfg.$rep.log" >&2
+    return 1
+}
+
+now() { date +%s.%N; }
+
+printf '%-7s %3s %10s %12s %12s %8s\n' config rep wall_s requests_s server_cpu_s madvise
+for rep in $(seq 1 "$reps"); do
+    for cfg in bare record strace; do
+        port=$(free_port)
+        start "$cfg" "$rep" "$port"
+        pid=$(redis-cli -p "$port" info server | tr -d '\r' | awk -F: '$1 == "process_id" { print $2 }')
+        total=0
+        t0=$(now)
+        for d in 1024 16384 65536; do
+            redis-benchmark -h 127.0.0.1 -p "$port" -q -n "$requests" -r 2000 -d "$d" \
+                -t set,get,lpush >>"$work/bench.$cfg.$rep.txt"
+            total=$((total + 3 * requests))
+        done
+        redis-cli -p "$port" flushall >/dev/null # frees everything: a burst of purges
+        t1=$(now)
+        sleep 0.3 # let the purges after FLUSHALL land in the trace (not timed)
+        read -r ut st < <(awk '{ print $14, $15 }' "/proc/$pid/stat")
+        redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+        wait "$server_job" || true
+        madv=-
+        if [ "$cfg" = record ]; then
+            madv=$("$build/ptreclaim" report --format json "$work/redis.$rep.ptr" |
+                python3 -c 'import json,sys; print(json.load(sys.stdin)["trace"]["calls"]["madvise"])')
+        fi
+        wall=$(echo "$t1 - $t0" | bc -l)
+        printf '%-7s %3s %10.3f %12.0f %12.2f %8s\n' "$cfg" "$rep" "$wall" \
+            "$(echo "$total / $wall" | bc -l)" "$(echo "($ut + $st) / $tck" | bc -l)" "$madv"
+    done
+done | tee "$work/runs.txt"
+
+# Medians per configuration, and slowdown against bare.
+awk '
+function med(a, n,   i, j, t) {
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+$1 ~ /^(bare|record|strace)$/ { n[$1]++; w[$1, n[$1]] = $3; c[$1, n[$1]] = $5 }
+END {
+    split("bare record strace", cfgs, " ")
+    for (k = 1; k <= 3; k++) {
+        cfg = cfgs[k]
+        for (i = 1; i <= n[cfg]; i++) { ww[i] = w[cfg, i]; cc[i] = c[cfg, i] }
+        mw[cfg] = med(ww, n[cfg]); mc[cfg] = med(cc, n[cfg])
+    }
+    for (k = 1; k <= 3; k++) {
+        cfg = cfgs[k]
+        printf "median %-7s wall_s %.3f server_cpu_s %.2f wall_slowdown_pct %.1f cpu_overhead_pct %.1f\n",
+            cfg, mw[cfg], mc[cfg], 100 * (mw[cfg] / mw["bare"] - 1), 100 * (mc[cfg] / mc["bare"] - 1)
+    }
+}' "$work/runs.txt"
+"$build/bench/trace_bytes" "$work/redis.1.ptr" >"$work/redis.1.bytes.txt"
+grep -E '^(MADVISE|MMAP|MUNMAP|THREAD|calls|bytes_per_call|residency_bytes)' "$work/redis.1.bytes.txt" |
+    sed 's/^/redis_trace /'

@@ -1,0 +1,88 @@
+#!/bin/bash
+# run.sh: every measurement of `make bench`, then one summary table with the targets.
+#   bench/run.sh BUILD_DIR
+# Sections (each script documents itself):
+#   1. call_cost.sh      added cost per intercepted call (bare vs recorder, stacks off/on)
+#   2. scan_cost         what the kernel charges for one 2 MiB residency read, by source
+#   3. redis_slowdown.sh redis-server under redis-benchmark: bare / record / strace
+#   4. trace_bytes       bytes per recorded call, by record type, on real traces
+#   5. replay_speed.sh   `ptreclaim report` on 10M- and 50M-call synthetic traces
+# Full outputs stay in BUILD_DIR/bench/*.txt; the summary goes to stdout and summary.txt.
+# Knobs (environment): CALL_REPS (5), CALL_N (100000), REDIS_REPS (3), REDIS_N (20000),
+# REPLAY_LENGTHS ("10000000 50000000").
+set -euo pipefail
+build=${1:?usage: run.sh BUILD_DIR}
+here=$(cd "$(dirname "$0")" && pwd)
+out=$build/bench
+mkdir -p "$out"
+
+section() { printf '\n==== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
+
+section "1. call cost: build/bench/call_cost bare vs LD_PRELOAD recorder, CPU ns per call"
+"$here/call_cost.sh" "$build" "${CALL_REPS:-5}" "${CALL_N:-100000}" | tee "$out/call_cost.txt"
+
+section "2. residency read of one 2 MiB block by source (bare, CPU ns per op)"
+"$build/bench/scan_cost" | tee "$out/scan_cost.txt"
+
+section "3. whole-program slowdown: redis-server + redis-benchmark"
+"$here/redis_slowdown.sh" "$build" "${REDIS_REPS:-3}" "${REDIS_N:-20000}" | tee "$out/redis.txt"
+
+section "4. bytes per recorded call (stacks and snapshots excluded), by trace"
+{
+    printf '%-40s %8s %10s %12s %12s\n' trace calls resid_calls B/call B/call+res
+    for t in "$out"/redis.d/redis.1.ptr "$here"/../traces/*.ptr; do
+        [ -f "$t" ] || continue
+        "$build/bench/trace_bytes" "$t" >"$out/bytes.txt.tmp" 2>/dev/null || continue
+        awk -v name="$(basename "$t")" '
+            $1 == "calls" { c = $2; r = $6 }
+            $1 == "bytes_per_call_without_residency" { b = $2 }
+            $1 == "bytes_per_call_with_residency" { br = $2 }
+            END { if (c > 0) printf "%-40s %8d %10d %12.2f %12.2f\n", name, c, r, b, br }' \
+            "$out/bytes.txt.tmp"
+    done
+    rm -f "$out/bytes.txt.tmp"
+} | tee "$out/bytes.txt"
+
+section "5. replay speed: ptreclaim report --format json on synthetic traces"
+# shellcheck disable=SC2086
+"$here/replay_speed.sh" "$build" ${REPLAY_LENGTHS:-10000000 50000000} | tee "$out/replay.txt"
+
+section "summary"
+{
+    echo "machine: $(nproc) cores, kernel $(uname -r), $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    cc_added() { awk -v c="$1" -v g="$2" '$1 == c && $2 == g { print $5 }' "$out/call_cost.txt"; }
+    verdict() { awk -v v="$1" -v t="$2" -v dir="$3" 'BEGIN {
+        ok = (dir == "le") ? (v <= t) : (v >= t); print ok ? "met" : "NOT met" }'; }
+    printf '%-58s %14s %12s %8s\n' measure value target verdict
+    row() { printf '%-58s %14s %12s %8s\n' "$1" "$2" "$3" "$4"; }
+    v=$(cc_added madvise_small stacks0); row "added ns/call, madvise, stacks off" "$v" "-" "-"
+    v=$(cc_added madvise_small stacks32); row "added ns/call, madvise, stacks on (3 frames)" "$v" "-" "-"
+    v=$(cc_added madvise_deep stacks32); row "added ns/call, madvise, stacks on (27 frames)" "$v" "-" "-"
+    v=$(cc_added mmap_munmap stacks32); row "added ns/call, mmap+munmap 64 KiB, stacks on" "$v" "-" "-"
+    v=$(cc_added dontneed_2m stacks32)
+    row "added ns/call, 2 MiB DONTNEED, stacks + residency" "$v" "<= 2000" "$(verdict "$v" 2000 le)"
+    v=$(awk '$1 == "scan_full_block" { print $2 }' "$out/scan_cost.txt")
+    row "  of which kernel PAGEMAP_SCAN of the full block (bare)" "$v" "-" "-"
+    for cfg in record strace; do
+        w=$(awk -v c="$cfg" '$1 == "median" && $2 == c { print $8 }' "$out/redis.txt")
+        u=$(awk -v c="$cfg" '$1 == "median" && $2 == c { print $10 }' "$out/redis.txt")
+        if [ "$cfg" = record ]; then
+            row "redis wall-time slowdown %, ptreclaim record (100 ms)" "$w" "<= 3" "$(verdict "$w" 3 le)"
+            row "redis server CPU overhead %, ptreclaim record" "$u" "-" "-"
+        else
+            row "redis wall-time slowdown %, strace -f -e trace=memory" "$w" "-" "-"
+            row "redis server CPU overhead %, strace" "$u" "-" "-"
+        fi
+    done
+    v=$(awk '$1 == "redis.1.ptr" { print $4 }' "$out/bytes.txt")
+    row "bytes/call without residency (redis trace)" "$v" "<= 16" "$(verdict "${v:-999}" 16 le)"
+    v=$(awk '$1 == "redis.1.ptr" { print $5 }' "$out/bytes.txt")
+    row "bytes/call with residency (redis trace)" "$v" "-" "-"
+    awk 'NR > 1 && $1 ~ /^[0-9]+$/ { print $1, $7, $8, $9, $11 }' "$out/replay.txt" |
+        while read -r calls ecpu ewall mbcpu rss; do
+            row "replay events/s (CPU), $calls calls" "$ecpu" ">= 10000000" "$(verdict "$ecpu" 10000000 ge)"
+            row "replay events/s (wall), $calls calls" "$ewall" "-" "-"
+            row "replay MB/s (CPU), $calls calls" "$mbcpu" "-" "-"
+            row "replay peak RSS MB, $calls calls" "$rss" "flat" "-"
+        done
+} | tee "$out/summary.txt"
