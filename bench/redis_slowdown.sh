@@ -45,56 +45,45 @@ start() {
 
 now() { date +%s.%N; }
 
+run_one() { # CONFIG REP: one timed run, one table line
+    local cfg=$1 rep=$2 port pid total t0 t1 ut st madv wall
+    port=$(free_port)
+    start "$cfg" "$rep" "$port"
+    pid=$(redis-cli -p "$port" info server | tr -d '\r' | awk -F: '$1 == "process_id" { print $2 }')
+    total=0
+    t0=$(now)
+    for d in 1024 16384 65536; do
+        redis-benchmark -h 127.0.0.1 -p "$port" -q -n "$requests" -r 2000 -d "$d" \
+            -t set,get,lpush >>"$work/bench.$cfg.$rep.txt"
+        total=$((total + 3 * requests))
+    done
+    redis-cli -p "$port" flushall >/dev/null # frees everything: a burst of purges
+    t1=$(now)
+    sleep 0.3 # let the purges after FLUSHALL land in the trace (not timed)
+    read -r ut st < <(awk '{ print $14, $15 }' "/proc/$pid/stat")
+    redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+    wait "$server_job" || true
+    madv=-
+    if [ "$cfg" = record ]; then
+        madv=$("$build/ptreclaim" report --format json "$work/redis.$rep.ptr" |
+            python3 -c 'import json,sys; print(json.load(sys.stdin)["trace"]["calls"]["madvise"])')
+    fi
+    wall=$(echo "$t1 - $t0" | bc -l)
+    printf '%-7s %3s %10.3f %12.0f %12.2f %8s\n' "$cfg" "$rep" "$wall" \
+        "$(echo "$total / $wall" | bc -l)" "$(echo "($ut + $st) / $tck" | bc -l)" "$madv"
+}
+
+run_one bare 0 >/dev/null # warm-up, not counted: page cache, CPU frequency
 printf '%-7s %3s %10s %12s %12s %8s\n' config rep wall_s requests_s server_cpu_s madvise
 for rep in $(seq 1 "$reps"); do
-    for cfg in bare record strace; do
-        port=$(free_port)
-        start "$cfg" "$rep" "$port"
-        pid=$(redis-cli -p "$port" info server | tr -d '\r' | awk -F: '$1 == "process_id" { print $2 }')
-        total=0
-        t0=$(now)
-        for d in 1024 16384 65536; do
-            redis-benchmark -h 127.0.0.1 -p "$port" -q -n "$requests" -r 2000 -d "$d" \
-                -t set,get,lpush >>"$work/bench.$cfg.$rep.txt"
-            total=$((total + 3 * requests))
-        done
-        redis-cli -p "$port" flushall >/dev/null # frees everything: a burst of purges
-        t1=$(now)
-        sleep 0.3 # let the purges after FLUSHALL land in the trace (not timed)
-        read -r ut st < <(awk '{ print $14, $15 }' "/proc/$pid/stat")
-        redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
-        wait "$server_job" || true
-        madv=-
-        if [ "$cfg" = record ]; then
-            madv=$("$build/ptreclaim" report --format json "$work/redis.$rep.ptr" |
-                python3 -c 'import json,sys; print(json.load(sys.stdin)["trace"]["calls"]["madvise"])')
-        fi
-        wall=$(echo "$t1 - $t0" | bc -l)
-        printf '%-7s %3s %10.3f %12.0f %12.2f %8s\n' "$cfg" "$rep" "$wall" \
-            "$(echo "$total / $wall" | bc -l)" "$(echo "($ut + $st) / $tck" | bc -l)" "$madv"
-    done
+    for cfg in bare record strace; do run_one "$cfg" "$rep"; done
 done | tee "$work/runs.txt"
 
-# Medians per configuration, and slowdown against bare.
-awk '
-function med(a, n,   i, j, t) {
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-    return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
-$1 ~ /^(bare|record|strace)$/ { n[$1]++; w[$1, n[$1]] = $3; c[$1, n[$1]] = $5 }
-END {
-    split("bare record strace", cfgs, " ")
-    for (k = 1; k <= 3; k++) {
-        cfg = cfgs[k]
-        for (i = 1; i <= n[cfg]; i++) { ww[i] = w[cfg, i]; cc[i] = c[cfg, i] }
-        mw[cfg] = med(ww, n[cfg]); mc[cfg] = med(cc, n[cfg])
-    }
-    for (k = 1; k <= 3; k++) {
-        cfg = cfgs[k]
-        printf "median %-7s wall_s %.3f server_cpu_s %.2f wall_slowdown_pct %.1f cpu_overhead_pct %.1f\n",
-            cfg, mw[cfg], mc[cfg], 100 * (mw[cfg] / mw["bare"] - 1), 100 * (mc[cfg] / mc["bare"] - 1)
-    }
-}' "$work/runs.txt"
+# Medians per configuration, and slowdown against bare: the median of the per-repetition
+# ratios (each configuration against the bare run of the same repetition, run moments apart),
+# with their range — on a shared machine the range says how much of the figure is noise.
+bench_summary() { awk -f "$(dirname "$0")/slowdown_summary.awk" "$1"; }
+bench_summary "$work/runs.txt"
 "$build/bench/trace_bytes" "$work/redis.1.ptr" >"$work/redis.1.bytes.txt"
 grep -E '^(MADVISE|MMAP|MUNMAP|THREAD|calls|bytes_per_call|residency_bytes)' "$work/redis.1.bytes.txt" |
     sed 's/^/redis_trace /'

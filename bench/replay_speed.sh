@@ -24,7 +24,8 @@ for calls in "${lengths[@]}"; do
     bytes=$(stat -c %s "$trace")
     for rep in $(seq 1 "$reps"); do
         /usr/bin/time -v -o "$work/time.$calls.$rep.txt" \
-            "$build/ptreclaim" report --format json "$trace" >"$work/report.$calls.json"
+            "$build/ptreclaim" report --format json "$trace" >"$work/report.$calls.json" \
+            2>"$work/report.$calls.err"
         t=$work/time.$calls.$rep.txt
         user=$(awk -F': ' '/User time/ { print $2 }' "$t")
         sys=$(awk -F': ' '/System time/ { print $2 }' "$t")

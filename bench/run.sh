@@ -5,11 +5,12 @@
 #   1. call_cost.sh      added cost per intercepted call (bare vs recorder, stacks off/on)
 #   2. scan_cost         what the kernel charges for one 2 MiB residency read, by source
 #   3. redis_slowdown.sh redis-server under redis-benchmark: bare / record / strace
+#      py_slowdown.sh    python3 + jemalloc allocation churn: bare / record / strace
 #   4. trace_bytes       bytes per recorded call, by record type, on real traces
 #   5. replay_speed.sh   `ptreclaim report` on 10M- and 50M-call synthetic traces
 # Full outputs stay in BUILD_DIR/bench/*.txt; the summary goes to stdout and summary.txt.
-# Knobs (environment): CALL_REPS (5), CALL_N (100000), REDIS_REPS (3), REDIS_N (20000),
-# REPLAY_LENGTHS ("10000000 50000000").
+# Knobs (environment): CALL_REPS (7), CALL_N (100000), REDIS_REPS (5), REDIS_N (20000),
+# PY_REPS (5), PY_ROUNDS (60), REPLAY_LENGTHS ("10000000 50000000").
 set -euo pipefail
 build=${1:?usage: run.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,18 +20,21 @@ mkdir -p "$out"
 section() { printf '\n==== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 
 section "1. call cost: build/bench/call_cost bare vs LD_PRELOAD recorder, CPU ns per call"
-"$here/call_cost.sh" "$build" "${CALL_REPS:-5}" "${CALL_N:-100000}" | tee "$out/call_cost.txt"
+"$here/call_cost.sh" "$build" "${CALL_REPS:-7}" "${CALL_N:-100000}" | tee "$out/call_cost.txt"
 
 section "2. residency read of one 2 MiB block by source (bare, CPU ns per op)"
 "$build/bench/scan_cost" | tee "$out/scan_cost.txt"
 
 section "3. whole-program slowdown: redis-server + redis-benchmark"
-"$here/redis_slowdown.sh" "$build" "${REDIS_REPS:-3}" "${REDIS_N:-20000}" | tee "$out/redis.txt"
+"$here/redis_slowdown.sh" "$build" "${REDIS_REPS:-5}" "${REDIS_N:-20000}" | tee "$out/redis.txt"
+
+section "3b. whole-program slowdown: python3 + jemalloc allocation churn"
+"$here/py_slowdown.sh" "$build" "${PY_REPS:-5}" "${PY_ROUNDS:-60}" | tee "$out/py.txt"
 
 section "4. bytes per recorded call (stacks and snapshots excluded), by trace"
 {
     printf '%-40s %8s %10s %12s %12s\n' trace calls resid_calls B/call B/call+res
-    for t in "$out"/redis.d/redis.1.ptr "$here"/../traces/*.ptr; do
+    for t in "$out"/redis.d/redis.1.ptr "$out"/py.d/py.1.ptr "$here"/../traces/*.ptr; do
         [ -f "$t" ] || continue
         "$build/bench/trace_bytes" "$t" >"$out/bytes.txt.tmp" 2>/dev/null || continue
         awk -v name="$(basename "$t")" '
@@ -39,8 +43,12 @@ section "4. bytes per recorded call (stacks and snapshots excluded), by trace"
             $1 == "bytes_per_call_with_residency" { br = $2 }
             END { if (c > 0) printf "%-40s %8d %10d %12.2f %12.2f\n", name, c, r, b, br }' \
             "$out/bytes.txt.tmp"
-    done
-    rm -f "$out/bytes.txt.tmp"
+    done | tee "$out/bytes.rows"
+    # All traces together, weighted by calls (each file's bytes / all calls).
+    awk '{ c += $2; r += $3; b += $2 * $4; br += $2 * $5 }
+         END { if (c) printf "%-40s %8d %10d %12.2f %12.2f\n", "ALL (weighted by calls)", c, r, b / c, br / c }' \
+        "$out/bytes.rows"
+    rm -f "$out/bytes.txt.tmp" "$out/bytes.rows"
 } | tee "$out/bytes.txt"
 
 section "5. replay speed: ptreclaim report --format json on synthetic traces"
@@ -53,8 +61,8 @@ section "summary"
     cc_added() { awk -v c="$1" -v g="$2" '$1 == c && $2 == g { print $5 }' "$out/call_cost.txt"; }
     verdict() { awk -v v="$1" -v t="$2" -v dir="$3" 'BEGIN {
         ok = (dir == "le") ? (v <= t) : (v >= t); print ok ? "met" : "NOT met" }'; }
-    printf '%-58s %14s %12s %8s\n' measure value target verdict
-    row() { printf '%-58s %14s %12s %8s\n' "$1" "$2" "$3" "$4"; }
+    printf '%-56s %24s %12s %8s\n' measure value target verdict
+    row() { printf '%-56s %24s %12s %8s\n' "$1" "$2" "$3" "$4"; }
     v=$(cc_added madvise_small stacks0); row "added ns/call, madvise, stacks off" "$v" "-" "-"
     v=$(cc_added madvise_small stacks32); row "added ns/call, madvise, stacks on (3 frames)" "$v" "-" "-"
     v=$(cc_added madvise_deep stacks32); row "added ns/call, madvise, stacks on (27 frames)" "$v" "-" "-"
@@ -63,22 +71,26 @@ section "summary"
     row "added ns/call, 2 MiB DONTNEED, stacks + residency" "$v" "<= 2000" "$(verdict "$v" 2000 le)"
     v=$(awk '$1 == "scan_full_block" { print $2 }' "$out/scan_cost.txt")
     row "  of which kernel PAGEMAP_SCAN of the full block (bare)" "$v" "-" "-"
-    for cfg in record strace; do
-        w=$(awk -v c="$cfg" '$1 == "median" && $2 == c { print $8 }' "$out/redis.txt")
-        u=$(awk -v c="$cfg" '$1 == "median" && $2 == c { print $10 }' "$out/redis.txt")
-        if [ "$cfg" = record ]; then
-            row "redis wall-time slowdown %, ptreclaim record (100 ms)" "$w" "<= 3" "$(verdict "$w" 3 le)"
-            row "redis server CPU overhead %, ptreclaim record" "$u" "-" "-"
-        else
-            row "redis wall-time slowdown %, strace -f -e trace=memory" "$w" "-" "-"
-            row "redis server CPU overhead %, strace" "$u" "-" "-"
-        fi
+    for wl in redis py; do
+        for cfg in record strace; do
+            w=$(awk -v c="$cfg" '$1 == "median" && $2 == c { print $8 " (" $10 ")" }' "$out/$wl.txt")
+            u=$(awk -v c="$cfg" '$1 == "median" && $2 == c { print $12 " (" $14 ")" }' "$out/$wl.txt")
+            if [ "$cfg" = record ]; then
+                row "$wl wall slowdown % (range), ptreclaim record" "$w" "<= 3" "$(verdict "${w%% *}" 3 le)"
+                row "$wl CPU overhead % (range), ptreclaim record" "$u" "-" "-"
+            else
+                row "$wl wall slowdown % (range), strace -e trace=memory" "$w" "-" "-"
+                row "$wl CPU overhead % (range), strace -e trace=memory" "$u" "-" "-"
+            fi
+        done
     done
-    v=$(awk '$1 == "redis.1.ptr" { print $4 }' "$out/bytes.txt")
-    row "bytes/call without residency (redis trace)" "$v" "<= 16" "$(verdict "${v:-999}" 16 le)"
-    v=$(awk '$1 == "redis.1.ptr" { print $5 }' "$out/bytes.txt")
-    row "bytes/call with residency (redis trace)" "$v" "-" "-"
-    awk 'NR > 1 && $1 ~ /^[0-9]+$/ { print $1, $7, $8, $9, $11 }' "$out/replay.txt" |
+    for tr in redis.1.ptr py.1.ptr ALL; do
+        v=$(awk -v t="$tr" '$1 == t { print (t == "ALL") ? $7 : $4 }' "$out/bytes.txt")
+        vr=$(awk -v t="$tr" '$1 == t { print (t == "ALL") ? $8 : $5 }' "$out/bytes.txt")
+        row "bytes/call without residency ($tr)" "$v" "<= 16" "$(verdict "${v:-999}" 16 le)"
+        row "bytes/call with residency ($tr)" "$vr" "-" "-"
+    done
+    awk '$1 ~ /^[0-9]+$/ && NF == 11 { print $1, $7, $8, $9, $11 }' "$out/replay.txt" |
         while read -r calls ecpu ewall mbcpu rss; do
             row "replay events/s (CPU), $calls calls" "$ecpu" ">= 10000000" "$(verdict "$ecpu" 10000000 ge)"
             row "replay events/s (wall), $calls calls" "$ewall" "-" "-"

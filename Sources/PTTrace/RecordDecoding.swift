@@ -79,7 +79,7 @@ extension TraceReader {
             return .snapshotEnd(vmPTEKiB: pte, vmRSSKiB: try c.uv())
         case Tag.fork:
             r.time &+= try c.uv()
-            return .record(.fork(time: r.time, childPid: try c.s32("FORK child pid")))
+            return .record(.fork(time: r.time, childPid: Int32(bitPattern: try c.u32("FORK child pid"))))
         case Tag.exec:
             r.time &+= try c.uv()
             return .record(.exec(time: r.time, path: try c.str("EXEC path", max: 1 << 20)))
@@ -116,7 +116,7 @@ extension TraceReader {
         return Int32(e)
     }
 
-    func decodeCall(_ tag: UInt8, _ c: inout Cursor, _ r: inout Registers) throws(DecodeStop) -> Call {
+    @inline(__always) func decodeCall(_ tag: UInt8, _ c: inout Cursor, _ r: inout Registers) throws(DecodeStop) -> Call {
         let type = tag & Tag.typeMask
         let failed = tag & Tag.failedFlag != 0
         r.time &+= try c.uv()

@@ -116,10 +116,10 @@ public struct TraceReader {
                     let type = tag & Tag.typeMask
                     if type >= Tag.mmap && type <= Tag.sbrk {
                         c.p += 1
-                        let call = try decodeCall(tag, &c, &r)
+                        let record = TraceRecord.call(try decodeCall(tag, &c, &r))
                         buffer.start = c.p - base
                         regs = r
-                        return .call(call)
+                        return record
                     }
                 }
                 step = try decodeRecord(&c, &r)

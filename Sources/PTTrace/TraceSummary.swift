@@ -50,8 +50,8 @@ public struct TraceSummary: Sendable {
 
     public init() {}
 
-    public var duration: Double { Double(lastNs &- startNs) / 1e9 }
-    public var durationSeconds: Double { lastNs >= startNs ? duration : 0 }
+    /// duration_s: seconds from the recorder's start to the last timed record.
+    public var durationSeconds: Double { lastNs >= startNs ? Double(lastNs - startNs) / 1e9 : 0 }
     public var droppedEvents: UInt64 { (trailer?.recordsDropped ?? 0) &+ lost }
 
     public mutating func add(_ record: TraceRecord) {

@@ -31,7 +31,7 @@ struct ptr_call {
     size_t res_len;
     int saved_errno;
     int nips;
-    uint64_t ips[PTR_MAX_STACK_DEPTH];
+    uint64_t ips[PTR_MAX_STACK_DEPTH + PTR_STACK_SLACK];
 };
 
 /* A hooked call made while this thread is inside the recorder: a signal handler's call is
@@ -57,8 +57,13 @@ static inline __attribute__((always_inline)) int ptr_call_begin(struct ptr_call 
         ptr_call_reentered(caller);
         return 0;
     }
-    if (__builtin_expect(ptr_tls_vforked, 0) && ptr_raw_getpid() != ptr_state.owner_pid)
-        return 0;
+    if (__builtin_expect(ptr_tls_vforked, 0)) {
+        if (ptr_raw_getpid() != ptr_state.owner_pid)
+            return 0; /* a vfork child (on its parent's TLS): forward only, write nothing */
+        /* The parent again: while the child ran, this thread was suspended, so the vfork is
+         * over; stop paying for the check. */
+        ptr_tls_vforked = 0;
+    }
     return ptr_call_begin_slow(c, caller);
 }
 

@@ -33,7 +33,9 @@ void ptr_atfork_child(void)
     ptr_state.recording = 0;
     ptr_file_abandon();
     ptr_residency_reset();
-    if (!ptr_state.opt.follow_fork) {
+    if (!ptr_state.opt.follow_fork || saved_guard != PTR_GUARD_NONE) {
+        /* (fork from a signal handler that interrupted this thread inside the recorder: the
+         * interrupted hook will resume half-way through a record; no trace for this child) */
         ptr_state.finished = 1;
         goto out;
     }

@@ -8,7 +8,12 @@
 #include "real_functions.h"
 #include "ptreclaim_trace.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
 
@@ -163,6 +168,24 @@ static size_t copy_iov(const struct iovec *iov, size_t n)
     return r == (long)(n * sizeof *iov) ? n : 0;
 }
 
+/* Does this pidfd name the calling process? ("Pid:" line of /proc/self/fdinfo/N; the
+ * residency we can read is our own memory only.) */
+static int pidfd_is_self(int pidfd)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", pidfd);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *p = strstr(buf, "\nPid:");
+    return p && strtol(p + 5, NULL, 10) == (long)ptr_state.owner_pid;
+}
+
 PTR_EXPORT ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t n, int advice,
                                    unsigned int flags)
 {
@@ -171,9 +194,8 @@ PTR_EXPORT ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t n,
     if (!ptr_call_begin(&c, caller))
         return ptr_forward_process_madvise(pidfd, iov, n, advice, flags);
     size_t niov = copy_iov(iov, n);
-    if (niov && ptr_advice_releases(advice)) {
-        /* One residency block per record: the span of all ranges. Assumes the pidfd names
-         * this process (the usual use by allocators). */
+    if (niov && ptr_advice_releases(advice) && pidfd_is_self(pidfd)) {
+        /* One residency block per record: the span of all ranges. */
         uint64_t lo = UINT64_MAX, hi = 0;
         for (size_t i = 0; i < niov; i++) {
             uint64_t a = (uint64_t)(uintptr_t)iov_copy[i].iov_base;

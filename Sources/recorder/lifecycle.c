@@ -155,6 +155,11 @@ void ptr_early_init(void)
         strcpy(ptr_state.kernel_policy, "unknown");
         strcpy(ptr_state.probe_detail, "probe disabled (" PTR_ENV_PROBE "=0)");
     }
+    /* Registered as soon as the trace exists: a fork child must never write into the parent's
+     * file (a shared mapping), even one forked by another library's constructor. The handler
+     * never allocates, so its order relative to an allocator's handlers does not matter; glibc
+     * keeps the first 48 handlers without malloc. */
+    pthread_atfork(NULL, NULL, ptr_atfork_child);
     ptr_lock();
     ptr_begin_trace(origin, parent);
     ptr_state.recording = 1;
@@ -166,6 +171,24 @@ done:
     ptr_guard = saved_guard;
     errno = saved_errno;
 }
+/* A relative PTRECLAIM_OUTPUT would name another file after the program chdir()s and execs:
+ * point the environment entry at the absolute path (in place, no allocation). */
+static void export_absolute_output(void)
+{
+    static char entry[sizeof PTR_ENV_OUTPUT + PTR_PATH_MAX];
+    extern char **environ;
+    size_t n = sizeof PTR_ENV_OUTPUT - 1;
+    for (char **e = environ; e && *e; e++) {
+        if (strncmp(*e, PTR_ENV_OUTPUT "=", n + 1) != 0)
+            continue;
+        if ((*e)[n + 1] == '/')
+            return;
+        snprintf(entry, sizeof entry, "%s=%s", PTR_ENV_OUTPUT, ptr_state.base_path);
+        *e = entry;
+        return;
+    }
+}
+
 /* The rest needs a normal context (thread creation, exit handlers), so it waits for the
  * constructor even when the trace was opened earlier. */
 __attribute__((constructor)) static void ptr_init(void)
@@ -174,9 +197,7 @@ __attribute__((constructor)) static void ptr_init(void)
     ptr_early_init();
     if (ptr_state.recording) {
         ptr_guard = PTR_GUARD_INTERNAL;
-        /* Our atfork child handler never allocates, so its order relative to an allocator's
-         * handlers does not matter. */
-        pthread_atfork(NULL, NULL, ptr_atfork_child);
+        export_absolute_output();
         ptr_exit_handlers_install();
         ptr_snapshot_thread_start();
         ptr_guard = PTR_GUARD_NONE;

@@ -12,6 +12,7 @@
 #include <dlfcn.h>
 #include <link.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
 
 int unw_backtrace(void **buffer, int size);
@@ -113,18 +114,52 @@ void ptr_stacks_reset(void)
     table_alloc(1u << 16);
 }
 
+/* This thread's alternate signal stack, as last set through sigaltstack() (hooks_signal.c)
+ * or read once at the thread's first capture. Unwinding needs a few KiB of stack; a handler
+ * running on a small alternate stack (8 KiB SIGSTKSZ is common) could overflow it, so calls
+ * made there are recorded without a stack. */
+static __thread uint64_t alt_lo __attribute__((tls_model("initial-exec")));
+static __thread uint64_t alt_hi __attribute__((tls_model("initial-exec")));
+static __thread int alt_known __attribute__((tls_model("initial-exec")));
+
+#define SMALL_ALT_STACK (64u << 10)
+
+void ptr_stacks_note_altstack(const stack_t *ss)
+{
+    alt_known = 1;
+    if (!ss || (ss->ss_flags & SS_DISABLE) || !ss->ss_sp) {
+        alt_lo = alt_hi = 0;
+        return;
+    }
+    alt_lo = (uint64_t)(uintptr_t)ss->ss_sp;
+    alt_hi = alt_lo + ss->ss_size;
+}
+
+static int on_small_altstack(void)
+{
+    if (!alt_known) {
+        stack_t ss;
+        if (syscall(SYS_sigaltstack, NULL, &ss) == 0)
+            ptr_stacks_note_altstack(&ss);
+        else
+            alt_known = 1;
+    }
+    uint64_t sp = (uint64_t)(uintptr_t)__builtin_frame_address(0);
+    return alt_hi && sp >= alt_lo && sp < alt_hi && alt_hi - alt_lo < SMALL_ALT_STACK;
+}
+
 int ptr_stack_capture(uint64_t *ips, int depth)
 {
-    void *raw[PTR_MAX_STACK_DEPTH + 8];
-    int want = depth + 8;
-    if (want > (int)(sizeof raw / sizeof raw[0]))
-        want = (int)(sizeof raw / sizeof raw[0]);
-    /* The guard is set: libunwind's own mmaps (recognized by their caller) are forwarded
-     * unrecorded, a signal handler's are counted lost. */
-    int n = unw_backtrace(raw, want);
+    if (on_small_altstack())
+        return 0;
+    /* Unwound straight into the caller's buffer (no second copy on the stack: a hook may run
+     * on a signal handler's small alternate stack). The guard is set: libunwind's own mmaps
+     * (recognized by their caller) are forwarded unrecorded, a signal handler's are counted
+     * lost. */
+    int n = unw_backtrace((void **)ips, depth + PTR_STACK_SLACK);
     int k = 0;
     for (int i = 0; i < n && k < depth; i++) {
-        uint64_t ip = (uint64_t)(uintptr_t)raw[i];
+        uint64_t ip = ips[i];
         /* The recorder's frames: the hook at the top, main_wrapper near the bottom. */
         if (ip >= self_lo && ip < self_hi)
             continue;

@@ -6,18 +6,23 @@
 #ifndef PTR_STACKS_H
 #define PTR_STACKS_H
 
+#include <signal.h>
 #include <stdint.h>
 
 /* Find the recorder's own code (frames to skip); allocate the table. 0 on success. */
 int ptr_stacks_init(void);
 
 /* Capture up to `depth` frames of the program (the recorder's frames skipped), innermost
- * first, as return addresses minus 1. Call with the guard set. Returns the count. */
+ * first, as return addresses minus 1, into ips (room for depth + PTR_STACK_SLACK entries).
+ * Call with the guard set. Returns the count. */
 int ptr_stack_capture(uint64_t *ips, int depth);
 
 /* Intern a captured stack (lock held): writes STACK records for new nodes and returns the
  * leaf node number, or 0 (no stack, or a node could not be written). */
 uint32_t ptr_stack_intern(const uint64_t *ips, int n);
+
+/* The calling thread's alternate signal stack changed (sigaltstack hook). */
+void ptr_stacks_note_altstack(const stack_t *ss);
 
 /* Is this code address inside libunwind (whose own mmap/munmap are not the program's)? */
 int ptr_stacks_is_unwinder(const void *ip);

@@ -9,7 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define PTR_MAX_STACK_DEPTH 256
+#define PTR_MAX_STACK_DEPTH 128 /* frames kept; the hook's buffer is on the caller's stack */
+#define PTR_STACK_SLACK 8       /* extra frames captured: the recorder's own, dropped */
 #define PTR_PATH_MAX 4096
 
 struct ptr_options {

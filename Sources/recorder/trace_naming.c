@@ -99,6 +99,8 @@ static int trace_is_ours(const char *path, uint64_t pid, uint64_t start)
         else if (kl == 16 && memcmp(k, "proc_start_ticks", 16) == 0)
             got_start = parse_u64(p, vl), have_start = 1;
         p += vl;
+        if (have_pid && have_start)
+            break; /* both come first; argv (up to 64 KiB) may not fit in buf */
     }
     return have_pid && got_pid == pid && (!have_start || got_start == start);
 }

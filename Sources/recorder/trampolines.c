@@ -6,8 +6,9 @@
  *    jumps on with the caller's return address untouched.
  *  - vfork returns twice on one stack; a C wrapper's frame would be clobbered by the child.
  *    The trampoline marks the calling thread (TLS) so its hooks compare getpid() with the
- *    trace owner from then on: the vfork child shares the parent's memory and TLS and must
- *    never write into the parent's trace.
+ *    trace owner: the vfork child shares the parent's memory and TLS and must never write
+ *    into the parent's trace. The first hook that finds itself in the parent again clears
+ *    the mark.
  * x86_64 only; elsewhere these functions are simply not interposed.
  */
 #include "modules.h"

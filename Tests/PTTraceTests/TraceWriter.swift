@@ -174,7 +174,7 @@ struct TraceWriter {
     }
 
     mutating func fork(time t: UInt64, child: Int32) {
-        tag(PTR_REC_FORK.rawValue); dt(t); sv(Int64(child))
+        tag(PTR_REC_FORK.rawValue); dt(t); uv(UInt64(UInt32(bitPattern: child)))
         expected.append((bytes.count, .fork(time: t, childPid: child)))
     }
     mutating func exec(time t: UInt64, path: String) {

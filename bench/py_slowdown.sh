@@ -1,0 +1,50 @@
+#!/bin/bash
+# py_slowdown.sh: whole-program slowdown on an allocator-heavy program (issue 2).
+#   bench/py_slowdown.sh BUILD_DIR [REPS] [ROUNDS]
+# python3 running bench/py_churn.py with PYTHONMALLOC=malloc and Debian's jemalloc preloaded
+# (MALLOC_CONF=dirty_decay_ms:100: tens of thousands of MADV_DONTNEED purges in a few
+# seconds — far more calls per second than redis, a stress case for the recorder).
+# Three configurations alternated REPS times: bare, `ptreclaim record` (defaults: 100 ms
+# snapshots, 32-frame stacks), `strace -f -e trace=memory -o /dev/null`. Per run: wall time
+# and CPU time (user+sys of the whole process tree, strace's own included) from /usr/bin/time.
+set -euo pipefail
+build=${1:?usage: py_slowdown.sh BUILD_DIR [REPS] [ROUNDS]}
+reps=${2:-3}
+rounds=${3:-60}
+here=$(cd "$(dirname "$0")" && pwd)
+work=$build/bench/py.d
+rm -rf "$work"
+mkdir -p "$work"
+jemalloc=$(ls /usr/lib/*/libjemalloc.so.2 | head -1)
+# Debian's interpreter, not a version-manager shim (a shell script that forks and execs).
+python=/usr/bin/python3
+
+run_one() { # CONFIG REP: one timed run, one table line
+    local cfg=$1 rep=$2 pre wall user sys madv
+    local cmd=("$python" "$here/py_churn.py" "$rounds")
+    case $cfg in
+    bare) pre=() ;;
+    record) pre=("$build/ptreclaim" record --force -o "$work/py.$rep.ptr" --) ;;
+    strace) pre=(strace -f -e trace=memory -o /dev/null) ;;
+    esac
+    # The preload goes through the environment: `record` puts the recorder in front of it.
+    env LD_PRELOAD="$jemalloc" PYTHONMALLOC=malloc MALLOC_CONF=dirty_decay_ms:100 \
+        /usr/bin/time -f '%e %U %S' -o "$work/time.$cfg.$rep" "${pre[@]}" "${cmd[@]}" \
+        >/dev/null 2>"$work/stderr.$cfg.$rep"
+    read -r wall user sys <"$work/time.$cfg.$rep"
+    madv=-
+    if [ "$cfg" = record ]; then
+        madv=$("$build/ptreclaim" report --format json "$work/py.$rep.ptr" 2>/dev/null |
+            python3 -c 'import json,sys; print(json.load(sys.stdin)["trace"]["calls"]["madvise"])')
+    fi
+    printf '%-7s %3s %10.2f %10.2f %8s\n' "$cfg" "$rep" "$wall" "$(echo "$user + $sys" | bc -l)" "$madv"
+}
+
+run_one bare 0 >/dev/null # warm-up, not counted: page cache, CPU frequency
+printf '%-7s %3s %10s %10s %8s\n' config rep wall_s cpu_s madvise
+for rep in $(seq 1 "$reps"); do
+    for cfg in bare record strace; do run_one "$cfg" "$rep"; done
+done | tee "$work/runs.txt"
+awk -v CPUCOL=4 -f "$here/slowdown_summary.awk" "$work/runs.txt"
+"$build/bench/trace_bytes" "$work/py.1.ptr" >"$work/py.1.bytes.txt"
+grep -E '^(calls|bytes_per_call|residency_bytes)' "$work/py.1.bytes.txt" | sed 's/^/py_trace /'
