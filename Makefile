@@ -75,6 +75,12 @@ clean:
 traces: recorder cli programs
 	bash traces/record-all.sh
 
+# Regenerate traces/README.md from the shipped traces without re-recording (after a change to
+# the model or the report changes their figures; traces/check.sh fails on a stale README).
+.PHONY: traces-readme
+traces-readme: cli
+	python3 traces/make_readme.py > traces/README.md.new && mv traces/README.md.new traces/README.md
+
 # ---- bench: performance figures for docs/performance.md (owned by the bench work) ----------
 # Separate from `make test`: timings belong here, never in tests. Builds its tools into
 # build/bench, writes every generated trace under build/bench (gitignored), takes ~10 minutes.

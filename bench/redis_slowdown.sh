@@ -75,8 +75,12 @@ run_one() { # CONFIG REP: one timed run, one table line
 
 run_one bare 0 >/dev/null # warm-up, not counted: page cache, CPU frequency
 printf '%-7s %3s %10s %12s %12s %8s\n' config rep wall_s requests_s server_cpu_s madvise
+order=(bare record strace)
 for rep in $(seq 1 "$reps"); do
-    for cfg in bare record strace; do run_one "$cfg" "$rep"; done
+    # Rotate the order each repetition, so no configuration always runs first (or right
+    # after strace's run): on a shared machine the position in the sequence shows up as
+    # a bias of several percent otherwise.
+    for i in 0 1 2; do run_one "${order[(i + rep) % 3]}" "$rep"; done
 done | tee "$work/runs.txt"
 
 # Medians per configuration, and slowdown against bare: the median of the per-repetition

@@ -10,7 +10,7 @@
 #   5. replay_speed.sh   `ptreclaim report` on 10M- and 50M-call synthetic traces
 # Full outputs stay in BUILD_DIR/bench/*.txt; the summary goes to stdout and summary.txt.
 # Knobs (environment): CALL_REPS (7), CALL_N (100000), REDIS_REPS (5), REDIS_N (20000),
-# PY_REPS (5), PY_ROUNDS (60), REPLAY_LENGTHS ("10000000 50000000").
+# PY_REPS (5), PY_ROUNDS (20), REPLAY_LENGTHS ("10000000 50000000").
 set -euo pipefail
 build=${1:?usage: run.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,7 +29,7 @@ section "3. whole-program slowdown: redis-server + redis-benchmark"
 "$here/redis_slowdown.sh" "$build" "${REDIS_REPS:-5}" "${REDIS_N:-20000}" | tee "$out/redis.txt"
 
 section "3b. whole-program slowdown: python3 + jemalloc allocation churn"
-"$here/py_slowdown.sh" "$build" "${PY_REPS:-5}" "${PY_ROUNDS:-60}" | tee "$out/py.txt"
+"$here/py_slowdown.sh" "$build" "${PY_REPS:-5}" "${PY_ROUNDS:-20}" | tee "$out/py.txt"
 
 section "4. bytes per recorded call (stacks and snapshots excluded), by trace"
 {
@@ -84,6 +84,8 @@ section "summary"
             fi
         done
     done
+    v=$(awk '$1 == "py_added_cpu_us_per_call" { print $2 }' "$out/py.txt")
+    row "py added CPU per recorded call, µs (whole program)" "$v" "-" "-"
     for tr in redis.1.ptr py.1.ptr ALL; do
         v=$(awk -v t="$tr" '$1 == t { print (t == "ALL") ? $7 : $4 }' "$out/bytes.txt")
         vr=$(awk -v t="$tr" '$1 == t { print (t == "ALL") ? $8 : $5 }' "$out/bytes.txt")

@@ -82,7 +82,7 @@ extension PageTableState {
     /// free_pte_range (mm/memory.c): pmd_clear + pte_free_tlb for every kernel policy holding
     /// the PTE page. No VMA covers the block any more, so nothing in it can stay populated.
     mutating func free_pte_range(_ b: UInt64) {
-        guard var s = blocks[b] else { return }
+        guard var s = blocks[b], s.tables != 0 || s.huge || !s.pop.isEmpty else { return }
         let before = idealNeeds(b, s)
         if !s.pop.isEmpty || s.huge {
             s.pop = Bitmap512()

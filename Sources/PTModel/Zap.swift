@@ -31,7 +31,7 @@ extension PageTableState {
     /// zap_pte_range's work on one block (see above).
     @inline(__always)
     private mutating func zap_pte_block(_ b: UInt64, _ zs: UInt64, _ ze: UInt64, eligibleVMA: Bool, kind: ZapKind) {
-            guard var s = blocks[b] else { return }
+            guard var s = blocks[b], s.tables != 0 || s.huge || !s.pop.isEmpty else { return }
             let bStart = b << 21
             let lo = zs > bStart ? Int((zs - bStart) >> 12) : 0
             let hi = ze &- bStart < pmdSize ? Int((ze - bStart) >> 12) : 512
@@ -144,9 +144,10 @@ extension PageTableState {
     mutating func populate(_ ps: UInt64, _ pe: UInt64) {
         guard ps < pe else { return }
         var b = ps >> 21
-        // A real populate is bounded by RAM; this bound only keeps corrupt input from hanging.
-        let last = min((pe - 1) >> 21, b &+ (1 << 20))
-        while b <= last {
+        // A real populate is bounded by RAM (plus zero-page reads); 2^17 blocks = 256 GiB per
+        // call only keeps corrupt input from exhausting memory.
+        let last = min((pe - 1) >> 21, b &+ (1 << 17) &- 1)
+        while b <= last && blocks.count < 1 << 20 {
             let bStart = b << 21
             let lo = ps > bStart ? Int((ps - bStart) >> 12) : 0
             let hi = pe &- bStart < pmdSize ? Int((pe - bStart) >> 12) : 512

@@ -7,8 +7,9 @@ import PTModel
 public enum JSONReport {
     public static let schema = 1
 
-    public static func render(_ input: ReportInput, topCallSites: Int = 10) -> String {
+    public static func render(_ input: ReportInput, topCallSites: Int = 10, symbolize: Bool = true) -> String {
         let s = input.summary
+        var symbols = SymbolCache(enabled: symbolize)
         let r = input.result
         var j = JSONWriter()
         j.open()
@@ -85,7 +86,7 @@ public enum JSONReport {
             for p in Policy.allCases { j.int(p.rawValue, site.ptePagesFreed[p] ?? 0) }
             j.close()
             j.open("frames", array: true)
-            for ip in input.stacks.frames(leaf: site.stack) { j.string(nil, input.stacks.describe(ip)) }
+            for ip in input.stacks.frames(leaf: site.stack) { j.string(nil, input.stacks.describe(ip, symbols: &symbols)) }
             j.close(array: true)
             j.close()
         }

@@ -5,9 +5,10 @@ import PTTrace
 import PTModel
 
 public enum TextReport {
-    public static func render(_ input: ReportInput, topCallSites: Int = 10) -> String {
+    public static func render(_ input: ReportInput, topCallSites: Int = 10, symbolize: Bool = true) -> String {
         var o = ""
         let s = input.summary
+        var symbols = SymbolCache(enabled: symbolize)
         let r = input.result
         o += "ptreclaim report: \(input.file)\n"
         o += "\nTrace\n"
@@ -68,7 +69,7 @@ public enum TextReport {
             o += "  #\(i + 1) stack \(site.stack): \(site.ptePagesLeftEmpty) PTE pages left empty (\(Units.bytes(site.ptePagesLeftEmpty * 4096))), \(site.calls) calls; freed: \(freed)\n"
             let frames = input.stacks.frames(leaf: site.stack, limit: 8)
             if frames.isEmpty { o += "       (no stack recorded)\n" }
-            for ip in frames { o += "       \(input.stacks.describe(ip))\n" }
+            for ip in frames { o += "       \(input.stacks.describe(ip, symbols: &symbols))\n" }
         }
         return o
     }

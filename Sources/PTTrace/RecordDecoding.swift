@@ -72,9 +72,13 @@ extension TraceReader {
             return .snapshotStart(s, maps: n)
         case Tag.map:
             if !inSnapshot { throw .corrupt(at: tagAt, "MAP record outside a snapshot") }
+            if snapshotMapsLeft == 0 { throw .corrupt(at: tagAt, "more MAP records than the SNAPSHOT announced") }
             return .map(try decodeMap(&c, &r))
         case Tag.snapshotEnd:
             if !inSnapshot { throw .corrupt(at: tagAt, "SNAPSHOT_END without a SNAPSHOT") }
+            if snapshotMapsLeft > 0 {
+                throw .corrupt(at: tagAt, "SNAPSHOT_END with \(snapshotMapsLeft) of the SNAPSHOT's MAP records missing")
+            }
             let pte = try c.uv()
             return .snapshotEnd(vmPTEKiB: pte, vmRSSKiB: try c.uv())
         case Tag.fork:

@@ -51,6 +51,8 @@ public struct TraceReader {
     var pending: Snapshot?
     /// pending != nil, kept apart because testing the Optional costs a value-witness call.
     var inSnapshot = false
+    /// MAP records the pending snapshot still expects (its count is exact).
+    var snapshotMapsLeft = 0
     var headerRead = false
     var finished = false
     var failure: TraceError?
@@ -139,11 +141,13 @@ public struct TraceReader {
             case .stackNode(let ip, let parent):
                 stackNodes += 1
                 return .stack(node: stackNodes, ip: ip, parent: parent)
-            case .snapshotStart(let s, _):
+            case .snapshotStart(let s, let maps):
                 pending = s
                 inSnapshot = true
+                snapshotMapsLeft = maps
             case .map(let m):
                 pending!.mappings.append(m)
+                snapshotMapsLeft -= 1
             case .snapshotEnd(let pte, let rss):
                 var s = pending!
                 pending = nil

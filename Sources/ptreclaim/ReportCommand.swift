@@ -36,6 +36,10 @@ struct Report: ParsableCommand {
     @Option(name: .customLong("top"), help: ArgumentHelp("Call sites to list.", valueName: "n"))
     var topCallSites = 10
 
+    @Flag(name: .customLong("no-symbols"),
+          help: "Do not read the modules' ELF symbol tables to name call-site frames.")
+    var noSymbols = false
+
     @Argument(help: ArgumentHelp("The trace file.", valueName: "file"))
     var file: String
 
@@ -47,8 +51,9 @@ struct Report: ParsableCommand {
             throw userError(e.description, status: Status.badTrace)
         }
         var out = Output()
-        let text = format == .json ? JSONReport.render(input, topCallSites: topCallSites)
-                                   : TextReport.render(input, topCallSites: topCallSites)
+        let text = format == .json
+            ? JSONReport.render(input, topCallSites: topCallSites, symbolize: !noSymbols)
+            : TextReport.render(input, topCallSites: topCallSites, symbolize: !noSymbols)
         out.line(String(text.dropLast(text.hasSuffix("\n") ? 1 : 0)))
         out.flush()
     }

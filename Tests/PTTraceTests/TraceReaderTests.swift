@@ -117,6 +117,21 @@ final class TraceReaderTests: XCTestCase {
         XCTAssertNotNil(Sample.readAll(Sample.write(s.bytes, "count2.ptr")).error)
     }
 
+    func testSnapshotMapCountIsExact() {
+        func snapshot(announced: UInt64, written: Int) -> TraceError? {
+            var w = TraceWriter(header: TraceWriter.standardHeader())
+            w.tag(PTRTags.snapshot); w.uv(10); w.uv(0); w.uv(0); w.uv(4); w.uv(8); w.uv(announced)
+            for i in 0..<written {
+                w.tag(PTRTags.map); w.sv(i == 0 ? 0x1000 : 0x1000); w.uv(4096); w.uv(3); w.uv(0); w.uv(0); w.uv(0)
+            }
+            w.tag(PTRTags.snapshotEnd); w.uv(4); w.uv(8)
+            return Sample.readAll(Sample.write(w.bytes, "maps.ptr")).error
+        }
+        XCTAssertNil(snapshot(announced: 2, written: 2))
+        XCTAssertEqual(snapshot(announced: 2, written: 1)?.message, "SNAPSHOT_END with 1 of the SNAPSHOT's MAP records missing")
+        XCTAssertEqual(snapshot(announced: 1, written: 2)?.message, "more MAP records than the SNAPSHOT announced")
+    }
+
     func testBitFlipsNeverCrashOrHang() {
         let w = Sample.everyRecord()
         var errors = 0, truncated = 0, clean = 0
@@ -166,7 +181,9 @@ final class TraceReaderTests: XCTestCase {
         w.trailer(Trailer(time: t + 2, recordsWritten: UInt64(n), recordsDropped: 0, exitReason: .atexit,
                           exitStatus: 0))
         XCTAssertGreaterThan(w.bytes.count, 3 << 20)
-        var r = try TraceReader(path: Sample.write(w.bytes, "big.ptr"))
+        let path = Sample.write(w.bytes, "big.ptr")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var r = try TraceReader(path: path)
         var summary = TraceSummary()
         summary.add(.header(r.header))
         var i = 1
@@ -211,6 +228,9 @@ final class TraceReaderTests: XCTestCase {
 
 /// Record tags for hand-built corrupt inputs.
 enum PTRTags {
+    static let snapshot: UInt32 = 6
+    static let map: UInt32 = 7
+    static let snapshotEnd: UInt32 = 8
     static let lost: UInt32 = 12
     static let module: UInt32 = 4
     static let header: UInt32 = 1
