@@ -55,8 +55,13 @@ $(BUILD)/programs/%: Tests/programs/%.c $(wildcard Tests/programs/*.h) | deps
 	$(CC) -O1 -g -Wall -D_GNU_SOURCE -ITests/programs -o $@ $< -pthread -ldl
 
 # ---- tests ---------------------------------------------------------------------------------
+# Three suites: the recorder's kernel-facing C parts against the live kernel, the Swift tests
+# (reader, model, and the integration tests that record Tests/programs with the real recorder),
+# and the checks on the shipped traces. Each prints its own result line.
 test: all
+	bash Tests/recorder-unit/run.sh
 	PTRECLAIM_BUILD_DIR=$(CURDIR)/$(BUILD) $(SWIFT) test $(SWIFT_FLAGS)
+	bash traces/check.sh
 
 # ---- the main job on a bundled default -----------------------------------------------------
 demo: all

@@ -25,6 +25,8 @@ enum PolicyIndex {
     static let all: [Policy] = [.none, .ptReclaim, .refcount, .ideal]
     /// The policies whose tables follow kernel freeing rules (ideal follows population only).
     static let kernelMask: UInt8 = 0b0111
+    static let noneBit: UInt8 = 1 << 0
+    static let idealBit: UInt8 = 1 << 3
     static func bit(_ i: Int) -> UInt8 { UInt8(1) << UInt8(i) }
     static func index(_ p: Policy) -> Int {
         switch p {

@@ -122,10 +122,12 @@ struct PageTableState {
             return
         }
         if s.pop.isEmpty { return }
+        // none and pt-reclaim need the page for any entry (lazyfree ones included).
         if s.tables & 0b011 != 0b011 {
             pteAlloc(PolicyIndex.none, b, &s)
             pteAlloc(PolicyIndex.ptReclaim, b, &s)
         }
+        // refcount needs it unless every entry is lazyfree and discarded (--lazyfree discard).
         if s.tables & 0b100 == 0 && !effectivePop(b, s).isEmpty { pteAlloc(PolicyIndex.refcount, b, &s) }
     }
 

@@ -9,11 +9,20 @@ public struct Replayer: TraceReplaying {
     var sites = CallSiteTable()
     var validation = ValidationTracker()
     var unrecorded = 0
+    var sawSnapshot = false
 
     public init(options: ReplayOptions = ReplayOptions()) {
         self.options = options
         self.model = PageTableState(discardLazy: options.lazyfree == .discard)
         self.model.inferUnrecordedZaps = options.inferUnrecordedZaps
+    }
+
+    /// Same, fed the trace's HEADER first (TraceReader consumes it in init and exposes it as
+    /// `reader.header` rather than returning it from next()); the header names the recording
+    /// kernel's policy, which validation needs.
+    public init(options: ReplayOptions = ReplayOptions(), header: TraceHeader) {
+        self.init(options: options)
+        consume(.header(header))
     }
 
     public mutating func consume(_ record: TraceRecord) {
@@ -22,7 +31,10 @@ public struct Replayer: TraceReplaying {
             consumeCall(call)
         case .snapshot(let snap):
             accounting.advance(to: snap.time)
-            unrecorded += model.reconcile(with: snap)
+            let changes = model.reconcile(with: snap)
+            // The first snapshot shows what existed before recording began: not unrecorded.
+            if sawSnapshot { unrecorded += changes }
+            sawSnapshot = true
             accounting.update(model)
             accounting.atLastSnapshot = accounting.figuresNow(model)
             validation.sample(time: snap.time, vmPTEKiB: snap.vmPTEKiB, model: model)
@@ -45,13 +57,14 @@ public struct Replayer: TraceReplaying {
     mutating func consumeCall(_ call: Call) {
         accounting.advance(to: call.time)
         let slot = sites.slot(call.stack)
-        model.callFreed = SIMD4<UInt64>()
-        model.callLeftEmpty = 0
         // The residency is the population just before the call, whether or not it succeeded.
         if let r = call.residency {
             observeResidency(r)
             accounting.notePeak(model)
         }
+        // Only the call's own effects are its site's (not frees inferred from its residency).
+        model.callFreed = SIMD4<UInt64>()
+        model.callLeftEmpty = 0
         if !call.failed || madviseStillApplied(call) { apply(call.kind) }
         sites.record(slot, freed: model.callFreed, leftEmpty: model.callLeftEmpty)
         accounting.update(model)
@@ -86,7 +99,9 @@ public struct Replayer: TraceReplaying {
         if model.blocks.isEmpty { return }
         model.collectKeys(model.blocks, lo, hi)
         let keys = model.keyScratch
-        for b in keys { model.observe(b, pop: Bitmap512(), huge: false) }
+        // A block the model believed populated that the residency shows empty lost its entries
+        // with no recorded call: the same inference as at snapshots.
+        for b in keys { model.populationVanished(b) }
     }
 
     @inline(__always)

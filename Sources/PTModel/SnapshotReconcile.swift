@@ -99,7 +99,8 @@ extension PageTableState {
     ///   and heap shrinking): replayed as one whole-block MADV_DONTNEED (zap_pte_range +
     ///   try_to_free_pte); an anonymous THP's deposited table goes under every policy.
     mutating func populationVanished(_ b: UInt64) {
-        guard inferUnrecordedZaps, let s = blocks[b], let v = vmas.find(blockStart(b)),
+        guard let s = blocks[b], !s.pop.isEmpty || s.huge else { return }
+        guard inferUnrecordedZaps, let v = vmas.find(blockStart(b)),
               v.isAnonymousPrivate, !v.isHugetlb, !v.flags.contains(.pfnmap),
               v.start <= blockStart(b), v.end >= blockStart(b) &+ pmdSize
         else {

@@ -31,43 +31,43 @@ extension PageTableState {
     /// zap_pte_range's work on one block (see above).
     @inline(__always)
     private mutating func zap_pte_block(_ b: UInt64, _ zs: UInt64, _ ze: UInt64, eligibleVMA: Bool, kind: ZapKind) {
-            guard var s = blocks[b], s.tables != 0 || s.huge || !s.pop.isEmpty else { return }
-            let bStart = b << 21
-            let lo = zs > bStart ? Int((zs - bStart) >> 12) : 0
-            let hi = ze &- bStart < pmdSize ? Int((ze - bStart) >> 12) : 512
-            let whole = lo == 0 && hi == 512
-            let before = idealNeeds(b, s)
-            if s.huge {
-                if whole {
-                    // zap_huge_pmd: the PMD entry goes and zap_deposited_table frees the
-                    // deposited PTE page, under every policy (no PT_RECLAIM needed).
-                    s.huge = false
-                    s.pop = Bitmap512()
-                    if s.deposit { for i in 0..<3 { pteFree(i, &s) } }
-                    s.deposit = false
-                } else {
-                    // __split_huge_pmd: an anonymous THP's deposited table becomes its PTE page,
-                    // all 512 entries mapped; a file THP's PMD is just cleared (refaults later).
-                    s.huge = false
-                    s.pop = s.deposit ? .full : Bitmap512()
-                    s.deposit = false
-                    s.pop.clear(lo, hi)
-                }
+        guard var s = blocks[b], s.tables != 0 || s.huge || !s.pop.isEmpty else { return }
+        let bStart = b << 21
+        let lo = zs > bStart ? Int((zs - bStart) >> 12) : 0
+        let hi = ze &- bStart < pmdSize ? Int((ze - bStart) >> 12) : 512
+        let whole = lo == 0 && hi == 512
+        let before = idealNeeds(b, s)
+        if s.huge {
+            if whole {
+                // zap_huge_pmd: the PMD entry goes and zap_deposited_table frees the
+                // deposited PTE page, under every policy (no PT_RECLAIM needed).
+                s.huge = false
+                s.pop = Bitmap512()
+                if s.deposit { for i in 0..<3 { pteFree(i, &s) } }
+                s.deposit = false
             } else {
+                // __split_huge_pmd: an anonymous THP's deposited table becomes its PTE page,
+                // all 512 entries mapped; a file THP's PMD is just cleared (refaults later).
+                s.huge = false
+                s.pop = s.deposit ? .full : Bitmap512()
+                s.deposit = false
                 s.pop.clear(lo, hi)
             }
-            if !lazy.isEmpty, var l = lazy[b] {
-                l.clear(lo, hi)
-                lazy[b] = l.isEmpty ? nil : l
-            }
-            if kind != .unmap && eligibleVMA {
-                if kind == .dontneed && whole && s.pop.isEmpty { pteFree(PolicyIndex.ptReclaim, &s) }
-                if effectivePop(b, s).isEmpty { pteFree(PolicyIndex.refcount, &s) }
-            }
-            requireKernelTables(b, &s)
-            idealUpdate(b, &s, before: before)
-            if kind != .unmap && before.pte && s.tables & 1 != 0 && s.tables & 8 == 0 { callLeftEmpty += 1 }
-            blocks[b] = s
+        } else {
+            s.pop.clear(lo, hi)
+        }
+        if !lazy.isEmpty, var l = lazy[b] {
+            l.clear(lo, hi)
+            lazy[b] = l.isEmpty ? nil : l
+        }
+        if kind != .unmap && eligibleVMA {
+            if kind == .dontneed && whole && s.pop.isEmpty { pteFree(PolicyIndex.ptReclaim, &s) }
+            if effectivePop(b, s).isEmpty { pteFree(PolicyIndex.refcount, &s) }
+        }
+        requireKernelTables(b, &s)
+        idealUpdate(b, &s, before: before)
+        if kind != .unmap && before.pte && s.tables & PolicyIndex.noneBit != 0 && s.tables & PolicyIndex.idealBit == 0 { callLeftEmpty += 1 }
+        blocks[b] = s
     }
 
     /// madvise_free_pte_range (mm/madvise.c), anonymous private VMAs only: present pages become
@@ -82,31 +82,31 @@ extension PageTableState {
 
     @inline(__always)
     private mutating func madvise_free_block(_ b: UInt64, _ fs: UInt64, _ fe: UInt64, hugetlb: Bool) {
-            guard var s = blocks[b] else { return }
-            let bStart = b << 21
-            let lo = fs > bStart ? Int((fs - bStart) >> 12) : 0
-            let hi = fe &- bStart < pmdSize ? Int((fe - bStart) >> 12) : 512
-            if s.huge {
-                // madvise_free_huge_pmd marks a whole THP lazyfree without splitting; the model
-                // keeps it (a gap: refcount-discard cannot free it); a partial one is split.
-                if lo == 0 && hi == 512 { return }
-                s.huge = false
-                s.pop = s.deposit ? .full : Bitmap512()
-                s.deposit = false
-            }
-            let before = idealNeeds(b, s)
-            var marked = s.pop
-            marked.clear(0, lo)
-            marked.clear(hi, 512)
-            if !marked.isEmpty {
-                lazy[b] = (lazy[b] ?? Bitmap512()) | marked
-            }
-            if discardLazy && !hugetlb && effectivePop(b, s).isEmpty {
-                pteFree(PolicyIndex.refcount, &s)
-            }
-            idealUpdate(b, &s, before: before)
-            if before.pte && s.tables & 1 != 0 && s.tables & 8 == 0 { callLeftEmpty += 1 }
-            blocks[b] = s
+        guard var s = blocks[b] else { return }
+        let bStart = b << 21
+        let lo = fs > bStart ? Int((fs - bStart) >> 12) : 0
+        let hi = fe &- bStart < pmdSize ? Int((fe - bStart) >> 12) : 512
+        if s.huge {
+            // madvise_free_huge_pmd marks a whole THP lazyfree without splitting; the model
+            // keeps it (a gap: refcount-discard cannot free it); a partial one is split.
+            if lo == 0 && hi == 512 { return }
+            s.huge = false
+            s.pop = s.deposit ? .full : Bitmap512()
+            s.deposit = false
+        }
+        let before = idealNeeds(b, s)
+        var marked = s.pop
+        marked.clear(0, lo)
+        marked.clear(hi, 512)
+        if !marked.isEmpty {
+            lazy[b] = (lazy[b] ?? Bitmap512()) | marked
+        }
+        if discardLazy && !hugetlb && effectivePop(b, s).isEmpty {
+            pteFree(PolicyIndex.refcount, &s)
+        }
+        idealUpdate(b, &s, before: before)
+        if before.pte && s.tables & PolicyIndex.noneBit != 0 && s.tables & PolicyIndex.idealBit == 0 { callLeftEmpty += 1 }
+        blocks[b] = s
     }
 
     /// madvise_pageout (mm/madvise.c -> reclaim_pages): clean lazyfree pages are discarded
@@ -120,44 +120,22 @@ extension PageTableState {
 
     @inline(__always)
     private mutating func madvise_pageout_block(_ b: UInt64, _ ps: UInt64, _ pe: UInt64, hugetlb: Bool) {
-            guard var l = lazy[b], var s = blocks[b] else { return }
-            let bStart = b << 21
-            let lo = ps > bStart ? Int((ps - bStart) >> 12) : 0
-            let hi = pe &- bStart < pmdSize ? Int((pe - bStart) >> 12) : 512
-            var dropped = l
-            dropped.clear(0, lo)
-            dropped.clear(hi, 512)
-            if dropped.isEmpty { return }
-            let before = idealNeeds(b, s)
-            let wasPopulated = !s.pop.isEmpty
-            s.pop = s.pop.subtracting(dropped)
-            l = l.subtracting(dropped)
-            lazy[b] = l.isEmpty ? nil : l
-            if wasPopulated && s.pop.isEmpty && !hugetlb { pteFree(PolicyIndex.refcount, &s) }
-            idealUpdate(b, &s, before: before)
-            if before.pte && s.tables & 1 != 0 && s.tables & 8 == 0 { callLeftEmpty += 1 }
-            blocks[b] = s
-    }
-
-    /// Faulting in every page of [ps, pe) (MAP_POPULATE, MADV_POPULATE_READ/WRITE ->
-    /// populate_vma_page_range / faultin_page): each block gets its PTE page (__pte_alloc).
-    mutating func populate(_ ps: UInt64, _ pe: UInt64) {
-        guard ps < pe else { return }
-        var b = ps >> 21
-        // A real populate is bounded by RAM (plus zero-page reads); 2^17 blocks = 256 GiB per
-        // call only keeps corrupt input from exhausting memory.
-        let last = min((pe - 1) >> 21, b &+ (1 << 17) &- 1)
-        while b <= last && blocks.count < 1 << 20 {
-            let bStart = b << 21
-            let lo = ps > bStart ? Int((ps - bStart) >> 12) : 0
-            let hi = pe &- bStart < pmdSize ? Int((pe - bStart) >> 12) : 512
-            let known = blocks[b]
-            if known?.huge != true {
-                var pop = known?.pop ?? Bitmap512()
-                pop.set(lo, hi)
-                observe(b, pop: pop, huge: false)
-            }
-            b += 1
-        }
+        guard var l = lazy[b], var s = blocks[b] else { return }
+        let bStart = b << 21
+        let lo = ps > bStart ? Int((ps - bStart) >> 12) : 0
+        let hi = pe &- bStart < pmdSize ? Int((pe - bStart) >> 12) : 512
+        var dropped = l
+        dropped.clear(0, lo)
+        dropped.clear(hi, 512)
+        if dropped.isEmpty { return }
+        let before = idealNeeds(b, s)
+        let wasPopulated = !s.pop.isEmpty
+        s.pop = s.pop.subtracting(dropped)
+        l = l.subtracting(dropped)
+        lazy[b] = l.isEmpty ? nil : l
+        if wasPopulated && s.pop.isEmpty && !hugetlb { pteFree(PolicyIndex.refcount, &s) }
+        idealUpdate(b, &s, before: before)
+        if before.pte && s.tables & PolicyIndex.noneBit != 0 && s.tables & PolicyIndex.idealBit == 0 { callLeftEmpty += 1 }
+        blocks[b] = s
     }
 }

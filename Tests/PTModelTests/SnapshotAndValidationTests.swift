@@ -57,6 +57,21 @@ final class SnapshotAndValidationTests: XCTestCase {
         XCTAssertEqual(r.freedAll, [0, 1, 1, 2])
     }
 
+    /// A call's residency that shows a whole block emptied since the last observation leads to
+    /// the same inference as a snapshot.
+    func testResidencyRevealsUnrecordedRelease() {
+        var s = SimProcess()
+        s.mmap(A, 8 * MiB)
+        s.touch(A, 8 * MiB)
+        s.snapshot()
+        s.drop(A, 4 * MiB)                                  // glibc-internal release
+        s.mprotect(A, 8 * MiB, PROT_RW)                     // residency shows blocks 0-1 empty
+        // No snapshot after it: look at the state now ("final" is the last snapshot's).
+        let r = s.replayer(exitSnapshot: false)
+        XCTAssertEqual(Policy.allCases.map { r.currentPages($0).pte }, [4, 2, 2, 2])
+        XCTAssertEqual(r.currentBytes(.ptReclaim), 2 * 4096 + 4096 + 4096)
+    }
+
     /// Lazyfree pages that vanish were discarded by vmscan: only refcount frees.
     func testVanishedLazyfreePagesFreeOnlyUnderRefcount() {
         var s = SimProcess()
