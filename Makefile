@@ -88,9 +88,9 @@ traces-readme: cli
 
 # ---- bench: performance figures for docs/performance.md (owned by the bench work) ----------
 # Separate from `make test`: timings belong here, never in tests. Builds its tools into
-# build/bench, writes every generated trace under build/bench (gitignored), takes ~10 minutes.
+# build/bench, writes every generated trace under build/bench (gitignored), takes 5-8 minutes.
 # bench/run.sh documents each section and prints the summary table.
-BENCH_PACKAGES := time redis-server redis-tools strace bc
+BENCH_PACKAGES := time redis-server redis-tools strace bc python3 libjemalloc2
 BENCH_TOOLS := $(BUILD)/bench/call_cost $(BUILD)/bench/scan_cost $(BUILD)/bench/trace_bytes \
                $(BUILD)/bench/gen_trace
 BENCH_CFLAGS := -O2 -g -Wall -Wextra -D_GNU_SOURCE -ISources/CPTFormat/include -ISources/recorder
@@ -106,6 +106,7 @@ $(BUILD)/.bench-deps-ok: Makefile | deps
 	fi
 	@touch $@
 
-$(BUILD)/bench/%: bench/%.c bench/ptr_codec.h Sources/CPTFormat/include/ptreclaim_trace.h
+$(BUILD)/bench/%: bench/%.c bench/ptr_codec.h Sources/CPTFormat/include/ptreclaim_trace.h \
+                 Sources/recorder/pagemap_scan.h
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(BENCH_CFLAGS) -o $@ $<

@@ -51,3 +51,5 @@ echo "reps $reps, calls per round $n, rounds per run 5; medians; ns per call"
 # Bytes per call of the microbenchmark's own trace (stacks on): a floor, not a real workload.
 "$build/bench/trace_bytes" "$work/stacks32.1.ptr" | grep -E '^bytes_per_call|^residency_bytes' |
     sed 's/^/call_cost_trace /'
+# The traces are ~30 MB each and say nothing more: keep the one measured above.
+find "$work" -name '*.ptr*' ! -name stacks32.1.ptr -delete

@@ -93,6 +93,8 @@ section "summary"
             fi
         done
     done
+    v=$(awk '$1 == "snapshot_thread_cpu_pct_of_bare" { print $2 " (" $4 ")" }' "$out/redis.txt")
+    row "redis snapshot thread CPU, % of bare server CPU (range)" "$v" "-" "-"
     v=$(awk '$1 == "py_added_cpu_us_per_call" { print $2 }' "$out/py.txt")
     row "py added CPU per recorded call, µs (whole program)" "$v" "-" "-"
     for tr in redis.1.ptr py.1.ptr ALL; do
