@@ -31,20 +31,28 @@ static uint32_t next_id;  /* last node number written */
 /* The recorder's own code: frames inside it are not the program's. */
 static uint64_t self_lo, self_hi;
 
-static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
+/* The address span of a loaded object's PT_LOAD segments. */
+static void load_span(const struct dl_phdr_info *info, uint64_t *lo, uint64_t *hi)
 {
-    uint64_t here = (uint64_t)(uintptr_t)arg;
-    uint64_t lo = UINT64_MAX, hi = 0;
+    *lo = UINT64_MAX;
+    *hi = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD)
             continue;
         uint64_t a = info->dlpi_addr + ph->p_vaddr;
-        if (a < lo)
-            lo = a;
-        if (a + ph->p_memsz > hi)
-            hi = a + ph->p_memsz;
+        if (a < *lo)
+            *lo = a;
+        if (a + ph->p_memsz > *hi)
+            *hi = a + ph->p_memsz;
     }
+}
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    uint64_t here = (uint64_t)(uintptr_t)arg;
+    uint64_t lo, hi;
+    load_span(info, &lo, &hi);
     if (here >= lo && here < hi) {
         self_lo = lo;
         self_hi = hi;
@@ -60,19 +68,7 @@ static int find_unwinder(struct dl_phdr_info *info, size_t size, void *arg)
 {
     if (!info->dlpi_name || !strstr(info->dlpi_name, "libunwind"))
         return 0;
-    uint64_t lo = UINT64_MAX, hi = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        uint64_t a = info->dlpi_addr + ph->p_vaddr;
-        if (a < lo)
-            lo = a;
-        if (a + ph->p_memsz > hi)
-            hi = a + ph->p_memsz;
-    }
-    unw_lo = lo;
-    unw_hi = hi;
+    load_span(info, &unw_lo, &unw_hi);
     return 1;
 }
 
