@@ -82,8 +82,15 @@ static void sv(int64_t v) { used = put_sv(W, v) - buf; }
 static void str(const char *s) { used = put_str(W, s, strlen(s)) - buf; }
 static void addr(uint64_t a)
 {
-    sv((int64_t)(a - addr_reg));
+    used = put_addr_delta(W, (int64_t)(a - addr_reg)) - buf;
     addr_reg = a;
+}
+static void len_field(uint64_t n) { used = put_len(W, n) - buf; }
+static uint64_t ip_reg;
+static void ip(uint64_t a)
+{
+    sv((int64_t)(a - ip_reg));
+    ip_reg = a;
 }
 static void timed(uint8_t tag)
 {
@@ -150,7 +157,7 @@ static uint64_t arena_runs(uint64_t first, uint64_t n, int write_flags, int dry)
 static void arena_residency(uint64_t a, uint64_t len)
 {
     uint64_t fb = a / BLOCK, lb = (a + len - 1) / BLOCK;
-    uv(fb);
+    sv(0); /* first block - the anchor's (a's) block */
     uv(lb - fb + 1);
     uint64_t nlisted = 0;
     for (uint64_t b = fb; b <= lb; b++)
@@ -162,9 +169,8 @@ static void arena_residency(uint64_t a, uint64_t len)
         uint64_t nruns = arena_runs(first, 512, 0, 1);
         if (!nruns)
             continue;
-        uv(b - prev - 1);
+        uv((b - prev - 1) << 2 | PTR_BLOCK_PTE); /* gap_kind */
         prev = b;
-        put_u8(PTR_BLOCK_PTE);
         uv(nruns);
         arena_runs(first, 512, 0, 0);
     }
@@ -197,9 +203,8 @@ static void madvise_arena(void)
     uint64_t a = ARENA + first * PAGE, len = n * PAGE;
     call_head(PTR_REC_MADVISE | PTR_TAG_RESIDENCY);
     addr(a);
-    uv(len);
-    uv((uint64_t)advice);
-    uv(PTR_FN_MADVISE);
+    len_field(len);
+    uv((uint64_t)advice << 1); /* advice_fn: madvise */
     arena_residency(a, len);
     if (advice == 4) {
         set_pop(first, n, 0);
@@ -214,13 +219,12 @@ static void mmap_slot(int i)
 {
     uint64_t len = (16 + below(241)) * PAGE, a = SLOT_BASE + (uint64_t)i * SLOT_STRIDE;
     call_head(PTR_REC_MMAP);
-    addr(0);
-    uv(len);
+    uv(0); /* hint */
+    len_field(len);
     uv(3);    /* PROT_READ|PROT_WRITE */
-    uv(0x22); /* MAP_PRIVATE|MAP_ANONYMOUS */
+    uv(0x22 << 1); /* MAP_PRIVATE|MAP_ANONYMOUS */ /* flags_fn: mmap */
     sv(-1);
     uv(0);
-    uv(PTR_FN_MMAP);
     addr(a);
     slot_len[i] = len;
     slot_touched[i] = 1 + below(len / PAGE); /* pages used before the munmap */
@@ -232,12 +236,11 @@ static void munmap_slot(int i)
     uint64_t a = SLOT_BASE + (uint64_t)i * SLOT_STRIDE;
     call_head(PTR_REC_MUNMAP | PTR_TAG_RESIDENCY);
     addr(a);
-    uv(slot_len[i]);
-    uv(a / BLOCK);
+    len_field(slot_len[i]);
+    sv(0); /* first block: the anchor's */
     uv(1);
     uv(1);
-    uv(0);
-    put_u8(PTR_BLOCK_PTE);
+    uv(0 << 2 | PTR_BLOCK_PTE); /* gap_kind */
     uv(1);
     uv(0);
     uv(slot_touched[i]);
@@ -272,7 +275,7 @@ static void snapshot(uint64_t seq, int reason, int with_arena)
     /* In address order, as /proc/self/maps lists them. */
     put_u8(PTR_REC_MAP);
     addr(TEXT);
-    uv(TEXT_LEN);
+    len_field(TEXT_LEN);
     uv(PTR_PERM_READ | PTR_PERM_EXEC);
     uv(0);
     uv(1);
@@ -287,7 +290,7 @@ static void snapshot(uint64_t seq, int reason, int with_arena)
         flush_if(64);
         put_u8(PTR_REC_MAP);
         addr(SLOT_BASE + (uint64_t)i * SLOT_STRIDE);
-        uv(slot_len[i]);
+        len_field(slot_len[i]);
         uv(PTR_PERM_READ | PTR_PERM_WRITE);
         uv(0);
         uv(0);
@@ -300,7 +303,7 @@ static void snapshot(uint64_t seq, int reason, int with_arena)
     if (with_arena) {
         put_u8(PTR_REC_MAP);
         addr(ARENA);
-        uv(ARENA_LEN);
+        len_field(ARENA_LEN);
         uv(PTR_PERM_READ | PTR_PERM_WRITE);
         uv(0);
         uv(0);
@@ -355,7 +358,7 @@ int main(int argc, char **argv)
     /* Stack trie: a chain of 6 frames (nodes 1-6), then NLEAVES call sites under node 6. */
     for (int i = 1; i <= 6 + NLEAVES; i++) {
         put_u8(PTR_REC_STACK);
-        addr(TEXT + 0x1000 + (uint64_t)i * 0x40);
+        ip(TEXT + 0x1000 + (uint64_t)i * 0x40);
         uv(i <= 6 ? (uint64_t)(i - 1) : 6);
         records++;
     }
@@ -367,13 +370,12 @@ int main(int argc, char **argv)
 
     /* The arena: mapped once, then purged over and over (never unmapped). */
     call_head(PTR_REC_MMAP);
-    addr(0);
-    uv(ARENA_LEN);
+    uv(0); /* hint */
+    len_field(ARENA_LEN);
     uv(3);
-    uv(0x22);
+    uv(0x22 << 1); /* flags_fn: mmap */
     sv(-1);
     uv(0);
-    uv(PTR_FN_MMAP);
     addr(ARENA);
 
     uint64_t seq = 1, tid = 0;

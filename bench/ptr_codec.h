@@ -60,6 +60,43 @@ static inline uint64_t get_uv(struct cursor *c)
 
 static inline int64_t get_sv(struct cursor *c) { return unzigzag(get_uv(c)); }
 
+/* A "paged" value (addr or len): uv (H << 1 | U), then uv L when U. Skipped, or returned as
+ * (H << 12 | L) for lengths; addr callers unzigzag H themselves via get_addr_delta. */
+static inline uint64_t get_paged(struct cursor *c)
+{
+    uint64_t p = get_uv(c);
+    uint64_t low = (p & 1) ? get_uv(c) : 0;
+    return (p >> 1) << 12 | low;
+}
+
+/* Skips a hint: uv 0, or a paged addr delta whose first varint is stored plus one. */
+static inline void get_hint(struct cursor *c)
+{
+    uint64_t p1 = get_uv(c);
+    if (p1 && ((p1 - 1) & 1))
+        get_uv(c);
+}
+
+/* The signed delta an addr field stores. */
+static inline int64_t get_addr_delta(struct cursor *c)
+{
+    uint64_t p = get_uv(c);
+    uint64_t low = (p & 1) ? get_uv(c) : 0;
+    return (int64_t)(((uint64_t)unzigzag(p >> 1) << 12) | low);
+}
+
+/* Writing a paged value: H (already zigzagged for addr deltas) and the low 12 bits. */
+static inline uint8_t *put_paged(uint8_t *p, uint64_t high, uint64_t low)
+{
+    p = put_uv(p, high << 1 | (low != 0));
+    return low ? put_uv(p, low) : p;
+}
+static inline uint8_t *put_len(uint8_t *p, uint64_t n) { return put_paged(p, n >> 12, n & 4095); }
+static inline uint8_t *put_addr_delta(uint8_t *p, int64_t d)
+{
+    return put_paged(p, zigzag(d >> 12), (uint64_t)d & 4095);
+}
+
 static inline uint8_t get_u8(struct cursor *c)
 {
     if (c->p >= c->end) {

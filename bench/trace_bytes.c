@@ -10,6 +10,10 @@
  * "per call" figures can be shown. THREAD records are counted with the calls: they exist only
  * because calls switch threads. STACK records (the trie) and SNAPSHOT/MAP/PATH/SNAPSHOT_END
  * are reported separately, as the target excludes them.
+ * It also prints the average bytes per call of each field (tag, dt, stack, addr, len, other
+ * arguments, hints, result, residency head / gap_kind / runs), and with TRACE_BYTES_HIST=1 in
+ * the environment histograms of the residency runs (nruns, page_gap, npages).
+ * Reads format version 2 (exit status 2 for any other).
  * Exit status 2 on a malformed file (with the byte offset), 0 otherwise.
  */
 #ifndef _GNU_SOURCE
@@ -26,6 +30,26 @@
 #include "ptreclaim_trace.h"
 
 #define NTYPES 64
+
+/* Per-field byte totals of the call records (and THREAD), for finding what to shrink. */
+enum field {
+    F_TAG, F_DT, F_STACK, F_ADDR, F_LEN, F_ARGS, F_HINT, F_RESULT, F_RES_HEAD, F_RES_GAP,
+    F_UNUSED, F_RES_RUNS, F_THREAD, NFIELDS
+};
+static const char *field_name[NFIELDS] = {
+    "tag", "dt", "stack", "addr", "len", "args(prot,flags,fd,off,fn,...)", "hint/new_hint",
+    "result", "residency head", "residency gap_kind", "(unused)", "residency runs",
+    "THREAD record",
+};
+static uint64_t fbytes[NFIELDS];
+static uint64_t hist_gap[18], hist_np[18], hist_nruns[18];
+/* Counts the bytes that `expr` consumes as field `f`. */
+#define FLD(f, expr)                                                                           \
+    do {                                                                                       \
+        const uint8_t *q_ = c->p;                                                              \
+        expr;                                                                                  \
+        fbytes[f] += (uint64_t)(c->p - q_);                                                    \
+    } while (0)
 
 static const char *type_name(int t)
 {
@@ -47,17 +71,23 @@ static const char *type_name(int t)
 
 static void skip_residency(struct cursor *c)
 {
-    get_uv(c); /* first_block */
-    get_uv(c); /* nblocks */
-    uint64_t nlisted = get_uv(c);
+    uint64_t nlisted = 0;
+    FLD(F_RES_HEAD, get_sv(c); get_uv(c); nlisted = get_uv(c)); /* first_block, nblocks, nlisted */
     for (uint64_t i = 0; i < nlisted && !c->bad; i++) {
-        get_uv(c); /* block_gap */
-        if (get_u8(c) == PTR_BLOCK_PTE) {
-            uint64_t nruns = get_uv(c);
+        uint64_t gap_kind = 0;
+        FLD(F_RES_GAP, gap_kind = get_uv(c));
+        if ((gap_kind & 3) == PTR_BLOCK_BITMAP) {
+            FLD(F_RES_RUNS, for (int b = 0; b < 64; b++) get_u8(c));
+        } else if ((gap_kind & 3) != PTR_BLOCK_HUGE) { /* PTE or PTE_DIFF: runs follow */
+            uint64_t nruns = 0;
+            FLD(F_RES_RUNS, nruns = get_uv(c));
             for (uint64_t r = 0; r < nruns && !c->bad; r++) {
-                get_uv(c);
-                get_uv(c);
+                uint64_t g = 0, n = 0;
+                FLD(F_RES_RUNS, g = get_uv(c); n = get_uv(c));
+                hist_gap[g < 16 ? g : g < 128 ? 16 : 17]++;
+                hist_np[n < 16 ? n : n < 128 ? 16 : 17]++;
             }
+            hist_nruns[nruns < 16 ? nruns : nruns < 64 ? 16 : 17]++;
         }
     }
 }
@@ -67,34 +97,45 @@ static void skip_call_fields(struct cursor *c, int type)
 {
     switch (type) {
     case PTR_REC_MMAP:
-        get_sv(c); get_uv(c); get_uv(c); get_uv(c); get_sv(c); get_uv(c); get_uv(c);
+        FLD(F_HINT, get_hint(c));
+        FLD(F_LEN, get_paged(c));
+        FLD(F_ARGS, get_uv(c); get_uv(c); get_sv(c); get_uv(c)); /* prot flags_fn fd offset */
         break;
     case PTR_REC_MUNMAP:
-        get_sv(c); get_uv(c);
+        FLD(F_ADDR, get_paged(c));
+        FLD(F_LEN, get_paged(c));
         break;
     case PTR_REC_MREMAP:
-        get_sv(c); get_uv(c); get_uv(c); get_uv(c); get_sv(c);
+        FLD(F_ADDR, get_paged(c));
+        FLD(F_LEN, get_paged(c); get_paged(c));
+        FLD(F_ARGS, get_uv(c));
+        FLD(F_HINT, get_hint(c));
         break;
     case PTR_REC_MADVISE:
-        get_sv(c); get_uv(c); get_uv(c); get_uv(c);
+        FLD(F_ADDR, get_paged(c));
+        FLD(F_LEN, get_paged(c));
+        FLD(F_ARGS, get_uv(c)); /* advice_fn */
         break;
     case PTR_REC_PROCESS_MADVISE: {
-        get_sv(c); get_uv(c); get_uv(c);
-        uint64_t niov = get_uv(c);
+        uint64_t niov = 0;
+        FLD(F_ARGS, get_sv(c); get_uv(c); get_uv(c); niov = get_uv(c));
         for (uint64_t i = 0; i < niov && !c->bad; i++) {
-            get_sv(c);
-            get_uv(c);
+            FLD(F_ADDR, get_paged(c));
+            FLD(F_LEN, get_paged(c));
         }
         break;
     }
     case PTR_REC_MPROTECT:
-        get_sv(c); get_uv(c); get_uv(c); get_sv(c);
+        FLD(F_ADDR, get_paged(c));
+        FLD(F_LEN, get_paged(c));
+        FLD(F_ARGS, get_uv(c); get_sv(c));
         break;
     case PTR_REC_BRK:
-        get_sv(c); get_sv(c); get_sv(c);
+        FLD(F_ADDR, get_paged(c); get_paged(c); get_paged(c));
         break;
     case PTR_REC_SBRK:
-        get_sv(c); get_sv(c);
+        FLD(F_LEN, get_sv(c));
+        FLD(F_ADDR, get_paged(c));
         break;
     }
 }
@@ -132,6 +173,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: not a ptreclaim trace (bad magic)\n", argv[1]);
         return 2;
     }
+    if ((base[8] | base[9] << 8) != PTR_FORMAT_VERSION) {
+        fprintf(stderr, "%s: trace format version %d (trace_bytes reads format version %d)\n",
+                argv[1], base[8] | base[9] << 8, PTR_FORMAT_VERSION);
+        return 2;
+    }
 
     uint64_t count[NTYPES] = {0}, bytes[NTYPES] = {0};
     uint64_t call_bytes = 0, resid_bytes = 0, calls = 0, resid_calls = 0, failed = 0;
@@ -147,14 +193,22 @@ int main(int argc, char **argv)
         }
         const uint8_t *resid_start = NULL;
         if (type >= PTR_REC_MMAP && type <= PTR_REC_SBRK) {
-            get_uv(&c); /* dt */
-            get_sv(&c); /* stack */
-            skip_call_fields(&c, type);
-            if (tag & PTR_TAG_FAILED) {
-                get_uv(&c);
-                failed++;
-            } else if (has_result(type)) {
-                if (type == PTR_REC_PROCESS_MADVISE) get_uv(&c); else get_sv(&c);
+            fbytes[F_TAG]++;
+            struct cursor *cp = &c;
+            {
+                struct cursor *c = cp;
+                FLD(F_DT, get_uv(c));
+                FLD(F_STACK, get_sv(c));
+                skip_call_fields(c, type);
+                if (tag & PTR_TAG_FAILED) {
+                    FLD(F_RESULT, get_uv(c));
+                    failed++;
+                } else if (has_result(type)) {
+                    if (type == PTR_REC_PROCESS_MADVISE)
+                        FLD(F_RESULT, get_uv(c));
+                    else
+                        FLD(F_RESULT, get_paged(c));
+                }
             }
             if (tag & PTR_TAG_RESIDENCY) {
                 resid_start = c.p;
@@ -170,7 +224,7 @@ int main(int argc, char **argv)
                 }
                 break;
             }
-            case PTR_REC_THREAD: get_uv(&c); break;
+            case PTR_REC_THREAD: get_uv(&c); fbytes[F_THREAD] += (uint64_t)(c.p - start); break;
             case PTR_REC_STACK: get_sv(&c); get_uv(&c); break;
             case PTR_REC_MODULE: {
                 get_uv(&c); skip_str(&c); get_uv(&c); skip_str(&c);
@@ -185,7 +239,7 @@ int main(int argc, char **argv)
                 for (int i = 0; i < 6; i++) get_uv(&c); /* dt seq reason vmpte vmrss nmaps */
                 break;
             case PTR_REC_MAP: {
-                get_sv(&c); get_uv(&c); get_uv(&c); get_uv(&c); get_uv(&c);
+                get_paged(&c); get_paged(&c); get_uv(&c); get_uv(&c); get_uv(&c);
                 uint64_t n = get_uv(&c);
                 for (uint64_t i = 0; i < n && !c.bad; i++) {
                     get_uv(&c); get_uv(&c); get_u8(&c);
@@ -249,6 +303,20 @@ int main(int argc, char **argv)
                (double)(call_bytes + thread + resid_bytes) / calls);
         if (resid_calls)
             printf("residency_bytes_per_scanned_call %.2f\n", (double)resid_bytes / resid_calls);
+        printf("per-call field bytes (average over all %lu calls):\n", (unsigned long)calls);
+        for (int f = 0; f < NFIELDS; f++)
+            printf("  %-32s %8.2f\n", field_name[f], (double)fbytes[f] / calls);
+    }
+    if (getenv("TRACE_BYTES_HIST")) {
+        const uint64_t *h[3] = {hist_nruns, hist_gap, hist_np};
+        const char *nm[3] = {"nruns", "page_gap", "npages"};
+        for (int k = 0; k < 3; k++) {
+            printf("%s:", nm[k]);
+            for (int j = 0; j < 18; j++)
+                printf(" %s%d=%lu", j == 16 ? "<128:" : j == 17 ? ">=128:" : "", j < 16 ? j : 0,
+                       (unsigned long)h[k][j]);
+            printf("\n");
+        }
     }
     return 0;
 }

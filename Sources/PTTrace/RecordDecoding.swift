@@ -38,7 +38,8 @@ extension TraceReader {
         case Tag.thread:
             return .thread(try c.u32("thread id"))
         case Tag.stack:
-            let ip = try addr(&c, &r)
+            r.ip = r.ip &+ UInt64(bitPattern: try c.sv())
+            let ip = r.ip
             let at = c.p
             let parent = try c.uv()
             guard parent <= UInt64(stackNodes) else {
@@ -106,11 +107,47 @@ extension TraceReader {
         }
     }
 
-    /// addr: a zigzag delta against the address register.
+    /// paged: uv (H << 1 | U), then uv L only when U = 1; returns (H, L). L is 1...4095.
+    @inline(__always) func paged(_ c: inout Cursor) throws(DecodeStop) -> (high: UInt64, low: UInt64) {
+        let at = c.p
+        let p = try c.uv()
+        guard p & 1 != 0 else { return (p >> 1, 0) }
+        let low = try c.uv()
+        guard low > 0 && low < 4096 else { throw .corrupt(at: at, "low bits \(low) of a paged value out of range") }
+        return (p >> 1, low)
+    }
+
+    /// addr: a paged zigzag delta against the address register (page count, then low bits).
     @inline(__always) func addr(_ c: inout Cursor, _ r: inout Registers) throws(DecodeStop) -> UInt64 {
-        let d = try c.sv()
-        r.address = r.address &+ UInt64(bitPattern: d)
+        let (h, low) = try paged(&c)
+        let pages = Int64(bitPattern: h >> 1) ^ -Int64(bitPattern: h & 1)
+        r.address = r.address &+ (UInt64(bitPattern: pages) << 12 | low)
         return r.address
+    }
+
+    /// hint: uv 0 for no hint (0), else an addr (paged zigzag delta) whose first varint is
+    /// stored plus one; the address register does not move.
+    @inline(__always) func hint(_ c: inout Cursor, _ r: Registers) throws(DecodeStop) -> UInt64 {
+        let at = c.p
+        let p1 = try c.uv()
+        if p1 == 0 { return 0 }
+        let p = p1 - 1
+        var low: UInt64 = 0
+        if p & 1 != 0 {
+            low = try c.uv()
+            guard low > 0 && low < 4096 else { throw .corrupt(at: at, "low bits \(low) of a hint out of range") }
+        }
+        let h = p >> 1
+        let pages = Int64(bitPattern: h >> 1) ^ -Int64(bitPattern: h & 1)
+        return r.address &+ (UInt64(bitPattern: pages) << 12 | low)
+    }
+
+    /// len: a paged length.
+    @inline(__always) func lenField(_ c: inout Cursor) throws(DecodeStop) -> UInt64 {
+        let at = c.p
+        let (h, low) = try paged(&c)
+        guard h < 1 << 52 else { throw .corrupt(at: at, "length beyond 64 bits") }
+        return h << 12 | low
     }
 
     @inline(__always) func errnoValue(_ c: inout Cursor) throws(DecodeStop) -> Int32 {
@@ -134,45 +171,44 @@ extension TraceReader {
         let kind: CallKind
         switch type {
         case Tag.mmap:
-            let hint = try addr(&c, &r)
-            let len = try c.uv()
+            let hint = try hint(&c, r)
+            let len = try lenField(&c)
             let prot = try c.u32("mmap prot")
-            let flags = try c.u32("mmap flags")
+            let flagsAt = c.p
+            let flagsFn = try c.uv() // flags << 1 | mmap64
+            guard flagsFn >> 1 <= UInt64(UInt32.max) else {
+                throw .corrupt(at: flagsAt, "mmap flags \(flagsFn >> 1) beyond 32 bits")
+            }
+            let flags = UInt32(flagsFn >> 1)
             let fd = try c.s32("mmap fd")
             let off = try c.uv()
-            let fnAt = c.p
-            let fn = try c.uv()
-            guard fn == Tag.fnMmap || fn == Tag.fnMmap64 else {
-                throw .corrupt(at: fnAt, "MMAP entry point \(fn) unknown")
-            }
             var result: UInt64 = 0
             if failed { err = try errnoValue(&c) } else { result = try addr(&c, &r) }
             kind = .mmap(hint: hint, length: len, prot: prot, flags: flags, fd: fd, offset: off,
-                         is64: fn == Tag.fnMmap64, result: result)
+                         is64: flagsFn & 1 != 0, result: result)
         case Tag.munmap:
             let a = try addr(&c, &r)
-            kind = .munmap(address: a, length: try c.uv())
+            kind = .munmap(address: a, length: try lenField(&c))
             if failed { err = try errnoValue(&c) }
         case Tag.mremap:
             let old = try addr(&c, &r)
-            let oldLen = try c.uv()
-            let newLen = try c.uv()
+            let oldLen = try lenField(&c)
+            let newLen = try lenField(&c)
             let flags = try c.u32("mremap flags")
-            let hint = try addr(&c, &r)
+            let hint = try hint(&c, r)
             var result: UInt64 = 0
             if failed { err = try errnoValue(&c) } else { result = try addr(&c, &r) }
             kind = .mremap(oldAddress: old, oldLength: oldLen, newLength: newLen, flags: flags,
                            newHint: hint, result: result)
         case Tag.madvise:
             let a = try addr(&c, &r)
-            let len = try c.uv()
-            let advice = try c.u32("madvise advice")
-            let fnAt = c.p
-            let fn = try c.uv()
-            guard fn == Tag.fnMadvise || fn == Tag.fnPosixMadvise else {
-                throw .corrupt(at: fnAt, "MADVISE entry point \(fn) unknown")
+            let len = try lenField(&c)
+            let adviceAt = c.p
+            let adviceFn = try c.uv() // advice << 1 | posix_madvise
+            guard adviceFn >> 1 <= UInt64(UInt32.max) else {
+                throw .corrupt(at: adviceAt, "madvise advice \(adviceFn >> 1) beyond 32 bits")
             }
-            kind = .madvise(address: a, length: len, advice: advice, posix: fn == Tag.fnPosixMadvise)
+            kind = .madvise(address: a, length: len, advice: UInt32(adviceFn >> 1), posix: adviceFn & 1 != 0)
             if failed { err = try errnoValue(&c) }
         case Tag.processMadvise:
             let pidfd = try c.s32("process_madvise pidfd")
@@ -183,7 +219,7 @@ extension TraceReader {
             ranges.reserveCapacity(n)
             for _ in 0..<n {
                 let a = try addr(&c, &r)
-                ranges.append(AddressRange(address: a, length: try c.uv()))
+                ranges.append(AddressRange(address: a, length: try lenField(&c)))
             }
             var result: UInt64 = 0
             if failed { err = try errnoValue(&c) } else { result = try c.uv() }
@@ -191,7 +227,7 @@ extension TraceReader {
                                    result: result)
         case Tag.mprotect:
             let a = try addr(&c, &r)
-            let len = try c.uv()
+            let len = try lenField(&c)
             let prot = try c.u32("mprotect prot")
             kind = .mprotect(address: a, length: len, prot: prot, pkey: try c.s32("mprotect pkey"))
             if failed { err = try errnoValue(&c) }
@@ -208,13 +244,36 @@ extension TraceReader {
             kind = .sbrk(increment: inc, newBreak: newBreak, result: result)
         }
         var residency: Residency? = nil
-        if tag & Tag.residencyFlag != 0 { residency = try decodeResidency(&c) }
+        if tag & Tag.residencyFlag != 0 { residency = try decodeResidency(&c, anchor: anchor(kind)) }
         return Call(time: r.time, tid: tid, stack: r.stack, kind: kind, errno: err,
                     residency: residency)
     }
 
-    func decodeResidency(_ c: inout Cursor) throws(DecodeStop) -> Residency {
-        let first = try c.uv()
+    /// The call's ANCHOR address (ptreclaim_trace.h, RESIDENCY): its first_block is a delta
+    /// against the anchor's block.
+    @inline(__always) func anchor(_ kind: CallKind) -> UInt64 {
+        switch kind {
+        case .mmap(let hint, _, _, _, _, _, _, _): return hint
+        case .munmap(let a, _): return a
+        case .mremap(let old, _, _, _, _, _): return old
+        case .madvise(let a, _, _, _): return a
+        case .processMadvise(_, _, _, let ranges, _):
+            return ranges.lazy.filter { $0.length > 0 }.map(\.address).min() ?? 0
+        case .mprotect(let a, _, _, _): return a
+        case .brk(let requested, _, _): return requested
+        case .sbrk(_, let newBreak, _): return newBreak
+        }
+    }
+
+    func decodeResidency(_ c: inout Cursor, anchor: UInt64) throws(DecodeStop) -> Residency {
+        let firstAt = c.p
+        let delta = try c.sv()
+        let anchorBlock = Int64(bitPattern: anchor >> 21)
+        let (firstSigned, overflow) = anchorBlock.addingReportingOverflow(delta)
+        guard !overflow, firstSigned >= 0 else {
+            throw .corrupt(at: firstAt, "residency first block \(anchorBlock) + \(delta) outside the address space")
+        }
+        let first = UInt64(firstSigned)
         let n = try c.count("residency block count", max: Limits.blockIndexEnd)
         let nlisted = try c.count("residency listed blocks", max: UInt64(n))
         guard first <= Limits.blockIndexEnd - UInt64(n) else {
@@ -226,19 +285,41 @@ extension TraceReader {
         var next = first
         for _ in 0..<nlisted {
             let gapAt = c.p
-            let gap = try c.uv()
+            let gapKind = try c.uv()
+            let gap = gapKind >> 2
+            let kind = UInt8(gapKind & 3)
             guard gap < endBlock - next else {
                 throw .corrupt(at: gapAt, "residency block gap \(gap) beyond the call's blocks")
             }
             let block = next + gap
             next = block + 1
-            let kindAt = c.p
-            let kind = try c.u8()
             if kind == Tag.blockHuge {
                 listed.append(BlockPopulation(block: block, kind: .huge))
                 continue
             }
-            guard kind == Tag.blockPTE else { throw .corrupt(at: kindAt, "unknown block kind \(kind)") }
+            if kind == Tag.blockBitmap {
+                var bits = BlockBits()
+                guard c.end - c.p >= 64 else { throw .short }
+                for byte in 0..<64 {
+                    let v = c.p[byte]
+                    if v == 0 { continue }
+                    for k in 0..<8 where v & (1 << k) != 0 {
+                        bits.toggle([PageRun(start: UInt32(byte * 8 + k), count: 1)])
+                    }
+                }
+                c.p += 64
+                let runs = bits.runs()
+                guard !runs.isEmpty else { throw .corrupt(at: gapAt, "residency bitmap of block \(block) is empty") }
+                listed.append(BlockPopulation(block: block, kind: .pte(runs: runs)))
+                continue
+            }
+            var previous: BlockBits? = nil
+            if kind == Tag.blockPTEDiff {
+                guard let p = blockPopulation[block] else {
+                    throw .corrupt(at: gapAt, "residency DIFF for block \(block), which has no earlier population")
+                }
+                previous = p
+            }
             let nruns = try c.count("residency run count", max: Limits.pagesPerBlock / 2 + 1)
             var runs: [PageRun] = []
             runs.reserveCapacity(nruns)
@@ -253,6 +334,11 @@ extension TraceReader {
                 runs.append(PageRun(start: UInt32(start), count: UInt32(count)))
                 page = start + count
             }
+            if var bits = previous { // the runs are the pages that changed: apply them
+                bits.toggle(runs)
+                runs = bits.runs()
+                guard !runs.isEmpty else { throw .corrupt(at: gapAt, "residency DIFF leaves block \(block) empty") }
+            }
             listed.append(BlockPopulation(block: block, kind: .pte(runs: runs)))
         }
         return Residency(firstBlock: first, blockCount: UInt64(n), listed: listed)
@@ -261,7 +347,7 @@ extension TraceReader {
     func decodeMap(_ c: inout Cursor, _ r: inout Registers) throws(DecodeStop) -> SnapshotMapping {
         let start = try addr(&c, &r)
         let lenAt = c.p
-        let len = try c.uv()
+        let len = try lenField(&c)
         guard len <= UInt64.max - start else { throw .corrupt(at: lenAt, "MAP length \(len) wraps around") }
         let permsAt = c.p
         let perms = try c.uv()

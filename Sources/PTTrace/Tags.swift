@@ -37,6 +37,8 @@ enum Tag {
 
     static let blockPTE = UInt8(PTR_BLOCK_PTE.rawValue)
     static let blockHuge = UInt8(PTR_BLOCK_HUGE.rawValue)
+    static let blockPTEDiff = UInt8(PTR_BLOCK_PTE_DIFF.rawValue)
+    static let blockBitmap = UInt8(PTR_BLOCK_BITMAP.rawValue)
 
     static let runSwapped = UInt8(PTR_RUN_SWAPPED.rawValue)
     static let runHuge = UInt8(PTR_RUN_HUGE.rawValue)

@@ -11,6 +11,7 @@
 struct Registers {
     var time: UInt64 = 0
     var address: UInt64 = 0
+    var ip: UInt64 = 0
     var stack: UInt32 = 0
 }
 
@@ -54,6 +55,8 @@ public struct TraceReader {
     /// MAP records the pending snapshot still expects (its count is exact).
     var snapshotMapsLeft = 0
     var headerRead = false
+    /// Previous population of each block listed by a residency block (BlockPopulationCache.swift).
+    var blockPopulation: [UInt64: BlockBits] = [:]
     var finished = false
     var failure: TraceError?
 
@@ -97,7 +100,7 @@ public struct TraceReader {
         guard TraceFormat.readableVersions.contains(version) else {
             let readable = TraceFormat.readableVersions.map(String.init).joined(separator: ", ")
             throw TraceError(path: path, offset: 8, message:
-                "trace format version \(version) is not supported (this ptreclaim reads version \(readable))")
+                "trace format version \(version) is not supported (this ptreclaim reads format version \(readable))")
         }
         buffer.start += TraceFormat.fileHeaderLength
     }
@@ -118,10 +121,11 @@ public struct TraceReader {
                     let type = tag & Tag.typeMask
                     if type >= Tag.mmap && type <= Tag.sbrk {
                         c.p += 1
-                        let record = TraceRecord.call(try decodeCall(tag, &c, &r))
+                        let call = try decodeCall(tag, &c, &r)
                         buffer.start = c.p - base
                         regs = r
-                        return record
+                        if let res = call.residency { rememberPopulation(res) }
+                        return .call(call)
                     }
                 }
                 step = try decodeRecord(&c, &r)
@@ -133,6 +137,7 @@ public struct TraceReader {
             regs = r
             switch step {
             case .record(let record):
+                if case .call(let call) = record, let res = call.residency { rememberPopulation(res) }
                 return record
             case .thread(let t):
                 tid = t

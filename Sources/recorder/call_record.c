@@ -46,7 +46,8 @@ void ptr_call_residency(struct ptr_call *c, uint64_t start, uint64_t len)
     uint64_t end = start + len;
     if (end < start)
         end = UINT64_MAX;
-    c->res = ptr_residency_capture(start, end, &c->res_len);
+    c->res = ptr_residency_capture(start, end, &c->res_first, &c->res_len);
+    c->res_anchor = start;
     errno = c->saved_errno;
 }
 
@@ -77,12 +78,14 @@ void ptr_call_record(struct ptr_call *c, int type, int failed)
 
 void ptr_call_end(struct ptr_call *c, int err)
 {
-    if (c->res)
+    if (c->res) {
+        ptr_put_sv((int64_t)(c->res_first - (c->res_anchor >> 21)));
         ptr_put_bytes(c->res, c->res_len);
+    }
     if (c->nips < 0)
         ptr_rec_drop(); /* its THREAD record is missing: it would be attributed wrongly */
-    else
-        ptr_rec_commit();
+    else if (ptr_rec_commit() == 0 && c->res)
+        ptr_residency_committed(); /* the reader now knows these blocks: so may DIFFs */
     ptr_unlock();
     ptr_guard = PTR_GUARD_NONE;
     errno = err;

@@ -29,6 +29,8 @@ struct ptr_call {
     uint64_t t;
     const uint8_t *res;
     size_t res_len;
+    uint64_t res_first;  /* first block of the residency (address >> 21) */
+    uint64_t res_anchor; /* the call's own first address (trace-format.h: "anchor") */
     int saved_errno;
     int nips;
     uint64_t ips[PTR_MAX_STACK_DEPTH + PTR_STACK_SLACK];
@@ -67,7 +69,8 @@ static inline __attribute__((always_inline)) int ptr_call_begin(struct ptr_call 
     return ptr_call_begin_slow(c, caller);
 }
 
-/* Population of the blocks enclosing [start, start + len), read now (before the call). */
+/* Population of the blocks enclosing [start, start + len), read now (before the call). The
+ * record's anchor defaults to `start`; a hook whose anchor field differs sets c->res_anchor. */
 void ptr_call_residency(struct ptr_call *c, uint64_t start, uint64_t len);
 
 /* Start the call record: type, failed bit, time, stack. */

@@ -1,7 +1,7 @@
 /*
  * Record encoder (see encoder.h): a raw-mmap'd scratch buffer that grows with mremap, the
- * address/time/stack delta registers, and the commit that hands a finished record to
- * trace_file.c — or drops it whole and puts the registers back.
+ * address/ip/time/stack delta registers, and the commit that hands a finished record (or a
+ * finished group of records) to trace_file.c — or drops it whole and puts the registers back.
  */
 #include "encoder.h"
 #include "raw.h"
@@ -13,6 +13,7 @@
 
 struct registers {
     uint64_t addr;
+    uint64_t ip;
     uint64_t time;
     uint32_t stack;
 };
@@ -21,8 +22,10 @@ static uint8_t *buf;
 static size_t cap, len;
 static int overflow;           /* the record did not fit in memory: drop it */
 static struct registers reg;   /* current values */
-static struct registers saved; /* values before the record being built */
+static struct registers saved; /* values before the record (or group) being built */
 static uint64_t written, dropped;
+static int grouping;           /* inside ptr_group_begin ... ptr_group_commit */
+static uint64_t group_records; /* records committed into the current group */
 
 int ptr_enc_init(void)
 {
@@ -32,6 +35,9 @@ int ptr_enc_init(void)
     void *p = ptr_raw_mmap(NULL, c, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return -1;
+    /* Fault it in now: a snapshot group fills it later, and its page tables must not appear
+     * in the middle of the program's run (tests compare the program's own VmPTE). */
+    memset(p, 0, c);
     buf = p;
     cap = c;
     return 0;
@@ -45,6 +51,8 @@ void ptr_enc_reset(uint64_t mono_start_ns)
     len = 0;
     overflow = 0;
     written = dropped = 0;
+    grouping = 0;
+    group_records = 0;
 }
 
 uint64_t ptr_enc_written(void) { return written; }
@@ -72,9 +80,11 @@ static int room(size_t n)
 
 void ptr_rec_begin(uint8_t tag)
 {
-    saved = reg;
-    len = 0;
-    overflow = 0;
+    if (!grouping) { /* in a group the records follow each other in the buffer */
+        saved = reg;
+        len = 0;
+        overflow = 0;
+    }
     if (room(1))
         buf[len++] = tag;
 }
@@ -98,10 +108,46 @@ void ptr_put_uv(uint64_t v)
 
 void ptr_put_sv(int64_t v) { ptr_put_uv(((uint64_t)v << 1) ^ (uint64_t)(v >> 63)); }
 
+/* A value that is usually a multiple of 4096 (a page-aligned delta or length): uv
+ * ((v >> 12) << 1 | unaligned) + bias, then uv (v & 4095) only when unaligned. `v >> 12` is
+ * taken on the signed delta's zigzag form by the callers, so every 64-bit value round-trips.
+ * bias is 1 for hints (0 there means "no hint"), else 0. */
+static void put_paged_biased(uint64_t high, uint64_t low, uint64_t bias)
+{
+    ptr_put_uv((high << 1 | (low != 0)) + bias);
+    if (low)
+        ptr_put_uv(low);
+}
+
+static void put_paged(uint64_t high, uint64_t low) { put_paged_biased(high, low, 0); }
+
 void ptr_put_addr(uint64_t addr)
 {
-    ptr_put_sv((int64_t)(addr - reg.addr));
+    int64_t d = (int64_t)(addr - reg.addr);
+    int64_t pages = d >> 12; /* arithmetic: floor, so d == pages * 4096 + low */
+    put_paged(((uint64_t)pages << 1) ^ (uint64_t)(pages >> 63), (uint64_t)d & 4095);
     reg.addr = addr;
+}
+
+void ptr_put_len(uint64_t n) { put_paged(n >> 12, n & 4095); }
+
+void ptr_put_hint(uint64_t hint)
+{
+    if (hint == 0) {
+        ptr_put_uv(0);
+        return;
+    }
+    /* Like an addr, shifted by one, but the register stays: the result that follows (often
+     * the hint itself, MAP_FIXED) is then a zero delta. */
+    int64_t d = (int64_t)(hint - reg.addr);
+    int64_t pages = d >> 12;
+    put_paged_biased(((uint64_t)pages << 1) ^ (uint64_t)(pages >> 63), (uint64_t)d & 4095, 1);
+}
+
+void ptr_put_ip(uint64_t ip)
+{
+    ptr_put_sv((int64_t)(ip - reg.ip));
+    reg.ip = ip;
 }
 
 void ptr_put_str(const void *s, size_t n)
@@ -134,6 +180,10 @@ void ptr_put_stack(uint32_t node)
 
 int ptr_rec_commit(void)
 {
+    if (grouping) { /* stays in the buffer; an overflow dooms the whole group */
+        group_records++;
+        return overflow ? -1 : 0;
+    }
     if (!overflow && len && ptr_file_write(buf, len) == 0) {
         written++;
         len = 0;
@@ -149,6 +199,37 @@ void ptr_rec_drop(void)
 {
     overflow = 1;
     ptr_rec_commit();
+}
+
+void ptr_group_begin(void)
+{
+    saved = reg;
+    len = 0;
+    overflow = 0;
+    grouping = 1;
+    group_records = 0;
+}
+
+int ptr_group_commit(void)
+{
+    grouping = 0;
+    int ok = !overflow && len && ptr_file_write(buf, len) == 0;
+    if (ok)
+        written += group_records;
+    else {
+        reg = saved;
+        dropped += group_records;
+    }
+    len = 0;
+    overflow = 0;
+    group_records = 0;
+    return ok ? 0 : -1;
+}
+
+void ptr_group_abort(void)
+{
+    overflow = 1;
+    ptr_group_commit();
 }
 
 uint64_t ptr_now_ns(void)

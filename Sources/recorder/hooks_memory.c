@@ -37,13 +37,12 @@ static void *record_mmap(void *addr, size_t len, int prot, int flags, int fd, of
     int e = errno;
     int failed = r == MAP_FAILED;
     ptr_call_record(&c, PTR_REC_MMAP, failed);
-    ptr_put_addr((uint64_t)(uintptr_t)addr);
-    ptr_put_uv(len);
+    ptr_put_hint((uint64_t)(uintptr_t)addr); /* usually 0: one byte */
+    ptr_put_len(len);
     ptr_put_uv((uint32_t)prot);
-    ptr_put_uv((uint32_t)flags);
+    ptr_put_uv((uint64_t)(uint32_t)flags << 1 | (is64 != 0)); /* flags_fn: bit 0 = mmap64 */
     ptr_put_sv(fd);
     ptr_put_uv((uint64_t)off);
-    ptr_put_uv(is64 ? PTR_FN_MMAP64 : PTR_FN_MMAP);
     if (failed)
         ptr_put_uv((uint64_t)e);
     else
@@ -73,7 +72,7 @@ PTR_EXPORT int munmap(void *addr, size_t len)
     int e = errno;
     ptr_call_record(&c, PTR_REC_MUNMAP, r != 0);
     ptr_put_addr((uint64_t)(uintptr_t)addr);
-    ptr_put_uv(len);
+    ptr_put_len(len);
     if (r != 0)
         ptr_put_uv((uint64_t)e);
     ptr_call_end(&c, e);
@@ -99,10 +98,10 @@ PTR_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
     int failed = r == MAP_FAILED;
     ptr_call_record(&c, PTR_REC_MREMAP, failed);
     ptr_put_addr((uint64_t)(uintptr_t)old);
-    ptr_put_uv(old_len);
-    ptr_put_uv(new_len);
+    ptr_put_len(old_len);
+    ptr_put_len(new_len);
     ptr_put_uv((uint32_t)flags);
-    ptr_put_addr((uint64_t)(uintptr_t)new_addr);
+    ptr_put_hint((uint64_t)(uintptr_t)new_addr); /* like mmap's hint: 0 unless FIXED */
     if (failed)
         ptr_put_uv((uint64_t)e);
     else
@@ -123,9 +122,8 @@ PTR_EXPORT int madvise(void *addr, size_t len, int advice)
     int e = errno;
     ptr_call_record(&c, PTR_REC_MADVISE, r != 0);
     ptr_put_addr((uint64_t)(uintptr_t)addr);
-    ptr_put_uv(len);
-    ptr_put_uv((uint32_t)advice);
-    ptr_put_uv(PTR_FN_MADVISE);
+    ptr_put_len(len);
+    ptr_put_uv((uint64_t)(uint32_t)advice << 1); /* advice_fn: bit 0 = posix_madvise */
     if (r != 0)
         ptr_put_uv((uint64_t)e);
     ptr_call_end(&c, e);
@@ -144,9 +142,8 @@ PTR_EXPORT int posix_madvise(void *addr, size_t len, int advice)
     int e = errno;
     ptr_call_record(&c, PTR_REC_MADVISE, r != 0);
     ptr_put_addr((uint64_t)(uintptr_t)addr);
-    ptr_put_uv(len);
-    ptr_put_uv((uint32_t)advice);
-    ptr_put_uv(PTR_FN_POSIX_MADVISE);
+    ptr_put_len(len);
+    ptr_put_uv((uint64_t)(uint32_t)advice << 1 | 1); /* advice_fn: posix_madvise */
     if (r != 0)
         ptr_put_uv((uint64_t)r);
     ptr_call_end(&c, e);
@@ -220,7 +217,7 @@ PTR_EXPORT ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t n,
     ptr_put_uv(niov);
     for (size_t i = 0; i < niov; i++) {
         ptr_put_addr((uint64_t)(uintptr_t)iov_copy[i].iov_base);
-        ptr_put_uv(iov_copy[i].iov_len);
+        ptr_put_len(iov_copy[i].iov_len);
     }
     if (r < 0)
         ptr_put_uv((uint64_t)e);
@@ -242,7 +239,7 @@ static int record_mprotect(void *addr, size_t len, int prot, int pkey, int with_
     int e = errno;
     ptr_call_record(&c, PTR_REC_MPROTECT, r != 0);
     ptr_put_addr((uint64_t)(uintptr_t)addr);
-    ptr_put_uv(len);
+    ptr_put_len(len);
     ptr_put_uv((uint32_t)prot);
     ptr_put_sv(with_key ? pkey : -1);
     if (r != 0)
@@ -301,6 +298,7 @@ PTR_EXPORT void *sbrk(intptr_t inc)
     int e = errno;
     int failed = r == (void *)-1;
     uint64_t now = kernel_break();
+    c.res_anchor = now; /* SBRK's anchor is its new_break field */
     ptr_call_record(&c, PTR_REC_SBRK, failed);
     ptr_put_sv(inc);
     ptr_put_addr(now);

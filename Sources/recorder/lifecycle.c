@@ -101,6 +101,7 @@ void ptr_begin_trace(int origin, const char *parent)
     ptr_enc_reset(mono);
     ptr_modules_reset();
     ptr_snapshot_reset();
+    ptr_residency_new_file();
     ptr_state.last_tid = 0;
     ptr_header_write(origin, parent, rt, mono);
     ptr_modules_write();
@@ -134,7 +135,7 @@ void ptr_early_init(void)
         ptr_complain("cannot resolve trace path", out, ENAMETOOLONG);
         goto done;
     }
-    if (ptr_enc_init() != 0 || ptr_stacks_init() != 0) {
+    if (ptr_enc_init() != 0 || ptr_stacks_init() != 0 || ptr_residency_init() != 0) {
         ptr_complain("cannot allocate memory for trace", out, ENOMEM);
         goto done;
     }

@@ -86,7 +86,11 @@ void ptr_modules_write(void)
 {
     generation++;
     ptr_modules_dirty = 0;
+    /* One generation's MODULE records form a group: a reader sees the whole map or none. */
+    ptr_group_begin();
     dl_iterate_phdr(write_one, NULL);
+    if (ptr_group_commit() != 0)
+        generation--; /* never reached the file: the next map reuses the number */
 }
 
 static int read_counters(struct dl_phdr_info *info, size_t size, void *arg)

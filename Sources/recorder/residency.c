@@ -7,6 +7,14 @@
  * The block is encoded into a raw-mmap'd buffer (never malloc) that grows as needed. The
  * header's nlisted is only known at the end, so the body is written after a reserved gap and
  * the header is placed right in front of it.
+ *
+ * Block cache: a PTE block may be written as a DIFF, the pages that changed since the block's
+ * population in the last residency block of this file that covered it (the format's "previous
+ * population", which the reader keeps for every block). The cache here is a subset of what the
+ * reader knows: a direct-mapped table of recently listed blocks. It changes only when the call
+ * record reached the file (ptr_residency_committed), so a dropped record cannot desynchronize
+ * it; every block of a committed range is first forgotten, then the listed ones are stored —
+ * exactly the reader's rule.
  */
 #include "residency.h"
 #include "pagemap.h"
@@ -20,10 +28,24 @@
 #define PAGE_SHIFT_4K 12
 #define PAGES_PER_BLOCK 512
 #define HEADER_ROOM 32                     /* 3 varints of at most 10 bytes each */
-#define BLOCK_MAX_BYTES (10 + 1 + 2 + 256 * 4) /* gap, kind, nruns, 256 runs of 2+2 bytes */
+#define BLOCK_MAX_BYTES (10 + 2 + 257 * 4) /* gap+kind, nruns, 257 runs of 2+2 bytes */
 
 static uint8_t *out_buf;
 static size_t out_cap;
+
+#define BITS_WORDS (PAGES_PER_BLOCK / 64)
+#define CACHE_SLOTS 4096 /* 2^12 blocks (8 GiB of address space) */
+#define PENDING_MAX 1024
+
+struct cached_block {
+    uint64_t key; /* block index + 1; 0 = empty slot */
+    uint64_t bits[BITS_WORDS];
+};
+static struct cached_block *cache;   /* raw mmap, CACHE_SLOTS entries */
+static struct cached_block *pending; /* raw mmap, PENDING_MAX: listed blocks of the capture */
+static size_t npending;
+static uint64_t pending_first, pending_nblocks;
+static int pending_valid;
 
 struct res_state {
     uint64_t first_block;
@@ -39,6 +61,9 @@ struct res_state {
     uint16_t run_end[PAGES_PER_BLOCK / 2 + 1];
     int oom;
 };
+
+/* Runs of set bits in a 512-bit map, as uv page_gap, uv npages pairs after uv nruns. */
+static size_t put_bit_runs(uint8_t *p, const uint64_t *bits);
 
 static struct res_state rs;
 
@@ -86,22 +111,92 @@ static void flush_block(void)
     uint8_t *p = out_buf + HEADER_ROOM + rs.len;
     size_t n = 0;
     uint64_t gap = rs.nlisted ? rs.cur_block - rs.last_listed - 1 : rs.cur_block - rs.first_block;
-    n += put_uv(p + n, gap);
-    if (rs.cur_huge) {
-        p[n++] = PTR_BLOCK_HUGE;
+
+    /* The block's population as a bitmap: what the cache keeps (HUGE: every page). */
+    uint64_t bits[BITS_WORDS];
+    memset(bits, rs.cur_huge ? 0xff : 0, sizeof bits);
+    for (unsigned i = 0; !rs.cur_huge && i < rs.nruns; i++)
+        for (unsigned pg = rs.run_start[i]; pg < rs.run_end[i]; pg++)
+            bits[pg / 64] |= 1ull << (pg % 64);
+    if (npending < PENDING_MAX && pending) {
+        pending[npending].key = rs.cur_block + 1;
+        memcpy(pending[npending].bits, bits, sizeof bits);
+        npending++;
     } else {
-        p[n++] = PTR_BLOCK_PTE;
-        n += put_uv(p + n, rs.nruns);
-        unsigned prev_end = 0;
-        for (unsigned i = 0; i < rs.nruns; i++) {
-            n += put_uv(p + n, rs.run_start[i] - prev_end);
-            n += put_uv(p + n, rs.run_end[i] - rs.run_start[i]);
-            prev_end = rs.run_end[i];
+        pending_valid = 0; /* too many to remember: the commit only forgets */
+    }
+
+    /* The kind shares the gap's varint (bits 0-1): one byte for a neighbouring block. */
+    unsigned kind = rs.cur_huge ? PTR_BLOCK_HUGE : PTR_BLOCK_PTE;
+    const struct cached_block *prev = NULL;
+    if (!rs.cur_huge && cache) {
+        prev = &cache[rs.cur_block & (CACHE_SLOTS - 1)];
+        if (prev->key != rs.cur_block + 1)
+            prev = NULL;
+    }
+    n += put_uv(p + n, gap << 2 | kind); /* PTE and HUGE; a DIFF rewrites it below */
+    if (!rs.cur_huge) {
+        size_t head = n;
+        n += put_bit_runs(p + n, bits);
+        if (prev) {
+            /* The same block as a DIFF against its previous population; keep the shorter. */
+            uint64_t toggles[BITS_WORDS];
+            for (int w = 0; w < BITS_WORDS; w++)
+                toggles[w] = bits[w] ^ prev->bits[w];
+            uint8_t alt[BLOCK_MAX_BYTES];
+            size_t a = put_uv(alt, gap << 2 | PTR_BLOCK_PTE_DIFF);
+            a += put_bit_runs(alt + a, toggles);
+            if (a < n) {
+                memcpy(p, alt, a);
+                n = a;
+            }
+        }
+        (void)head;
+        /* A fragmented block (many short runs, e.g. a slab's live objects): 64 bytes of bitmap
+         * may beat the runs. */
+        uint8_t alt[16];
+        size_t a = put_uv(alt, gap << 2 | PTR_BLOCK_BITMAP);
+        if (a + 64 < n) {
+            memcpy(p, alt, a);
+            for (int w = 0; w < BITS_WORDS; w++)
+                for (int k = 0; k < 8; k++)
+                    p[a + w * 8 + k] = (uint8_t)(bits[w] >> (8 * k));
+            n = a + 64;
         }
     }
     rs.len += n;
     rs.nlisted++;
     rs.last_listed = rs.cur_block;
+}
+
+static size_t put_bit_runs(uint8_t *p, const uint64_t *bits)
+{
+    /* Collect the runs first: nruns comes before them. */
+    uint16_t rs_start[PAGES_PER_BLOCK / 2 + 1], rs_end[PAGES_PER_BLOCK / 2 + 1];
+    unsigned nr = 0;
+    unsigned pg = 0;
+    while (pg < PAGES_PER_BLOCK) {
+        uint64_t w = bits[pg / 64] >> (pg % 64);
+        if (w == 0) { /* skip to the next word */
+            pg = (pg / 64 + 1) * 64;
+            continue;
+        }
+        pg += (unsigned)__builtin_ctzll(w);
+        unsigned st = pg;
+        while (pg < PAGES_PER_BLOCK && (bits[pg / 64] >> (pg % 64)) & 1)
+            pg++;
+        rs_start[nr] = (uint16_t)st;
+        rs_end[nr] = (uint16_t)pg;
+        nr++;
+    }
+    size_t n = put_uv(p, nr);
+    unsigned prev_end = 0;
+    for (unsigned i = 0; i < nr; i++) {
+        n += put_uv(p + n, rs_start[i] - prev_end);
+        n += put_uv(p + n, rs_end[i] - rs_start[i]);
+        prev_end = rs_end[i];
+    }
+    return n;
 }
 
 static void start_block(uint64_t block)
@@ -132,6 +227,7 @@ static void add_run(unsigned ps, unsigned pe)
 
 static void res_clear(uint64_t first_block)
 {
+    npending = 0;
     rs.first_block = first_block;
     rs.len = 0;
     rs.nlisted = 0;
@@ -168,7 +264,7 @@ static int on_region(void *ctx, uint64_t start, uint64_t end, unsigned cat)
     return rs.oom ? 1 : 0;
 }
 
-const uint8_t *ptr_residency_capture(uint64_t start, uint64_t end, size_t *len)
+const uint8_t *ptr_residency_capture(uint64_t start, uint64_t end, uint64_t *first, size_t *len)
 {
     if (end < start)
         end = start;
@@ -179,6 +275,9 @@ const uint8_t *ptr_residency_capture(uint64_t start, uint64_t end, size_t *len)
 
     if (out_reserve(HEADER_ROOM + BLOCK_MAX_BYTES) != 0)
         return NULL;
+    pending_valid = 1;
+    pending_first = first_block;
+    pending_nblocks = nblocks;
     res_clear(first_block);
     if (nblocks) {
         uint64_t scan_start = first_block << BLOCK_SHIFT;
@@ -192,9 +291,11 @@ const uint8_t *ptr_residency_capture(uint64_t start, uint64_t end, size_t *len)
             return NULL;
     }
 
+    /* first_block is not part of these bytes: the caller writes it as a delta against the
+     * call's own first block (it knows the call's fields). */
     uint8_t hdr[HEADER_ROOM];
     size_t h = 0;
-    h += put_uv(hdr + h, first_block);
+    *first = first_block;
     h += put_uv(hdr + h, nblocks);
     h += put_uv(hdr + h, rs.nlisted);
     uint8_t *begin = out_buf + HEADER_ROOM - h;
@@ -204,3 +305,54 @@ const uint8_t *ptr_residency_capture(uint64_t start, uint64_t end, size_t *len)
 }
 
 void ptr_residency_reset(void) { ptr_pagemap_reset(); }
+
+int ptr_residency_init(void)
+{
+    if (cache)
+        return 0;
+    size_t cache_bytes = CACHE_SLOTS * sizeof *cache, pending_bytes = PENDING_MAX * sizeof *pending;
+    void *c = ptr_raw_mmap(NULL, cache_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (c == MAP_FAILED)
+        return -1;
+    void *q = ptr_raw_mmap(NULL, pending_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (q == MAP_FAILED) {
+        ptr_raw_munmap(c, cache_bytes);
+        return -1;
+    }
+    /* Fault every page in now (zero writes), and the residency output buffer too. */
+    memset(c, 0, cache_bytes);
+    memset(q, 0, pending_bytes);
+    cache = c;
+    pending = q;
+    if (out_reserve(HEADER_ROOM + BLOCK_MAX_BYTES) != 0)
+        return -1;
+    memset(out_buf, 0, out_cap);
+    return 0;
+}
+
+void ptr_residency_committed(void)
+{
+    if (!cache)
+        return;
+    /* Forget every block of the range (the reader does), then store the listed ones. */
+    if (pending_nblocks <= CACHE_SLOTS) {
+        for (uint64_t b = pending_first; b < pending_first + pending_nblocks; b++)
+            if (cache[b & (CACHE_SLOTS - 1)].key == b + 1)
+                cache[b & (CACHE_SLOTS - 1)].key = 0;
+    } else {
+        for (size_t i = 0; i < CACHE_SLOTS; i++)
+            if (cache[i].key && cache[i].key - 1 - pending_first < pending_nblocks)
+                cache[i].key = 0;
+    }
+    if (pending_valid)
+        for (size_t i = 0; i < npending; i++)
+            cache[(pending[i].key - 1) & (CACHE_SLOTS - 1)] = pending[i];
+    npending = 0;
+}
+
+void ptr_residency_new_file(void)
+{
+    if (cache)
+        memset(cache, 0, CACHE_SLOTS * sizeof *cache);
+    npending = 0;
+}

@@ -12,11 +12,23 @@
 
 /*
  * Encode the RESIDENCY block (layout in ptreclaim_trace.h) for the blocks enclosing
- * [start, end). Returns a pointer to an internal buffer valid until the next call and sets
- * *len; returns NULL when residency could not be read (the call is then recorded without it).
+ * [start, end), without its first field: *first gets the first block's index, which the
+ * caller writes as a delta against the call's own first block. Returns a pointer to an
+ * internal buffer valid until the next call and sets *len; returns NULL when residency could not be read (the call is then recorded without it).
  * Called with the recorder lock held.
  */
-const uint8_t *ptr_residency_capture(uint64_t start, uint64_t end, size_t *len);
+const uint8_t *ptr_residency_capture(uint64_t start, uint64_t end, uint64_t *first, size_t *len);
+
+/* Allocate the block cache and the residency buffer (raw mmap, touched now: the recorder's
+ * own page tables must not appear in the middle of the program's run). 0 on success. */
+int ptr_residency_init(void);
+
+/* The call record holding the last captured block reached the file: update the block cache
+ * (see residency.c). Not called for a dropped record. */
+void ptr_residency_committed(void);
+
+/* A new trace file starts: the reader knows no block yet, so neither may the cache. */
+void ptr_residency_new_file(void);
 
 /* Forget cached descriptors (after fork, or when the program closed them). */
 void ptr_residency_reset(void);

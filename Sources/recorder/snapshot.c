@@ -6,6 +6,9 @@
  *   MAP x nmaps      one per line of /proc/self/maps, with its populated runs (pagemap.c)
  *   SNAPSHOT_END     VmPTE, VmRSS read again after the walk
  *
+ * The whole sequence is one encoder group (encoder.h): it reaches the file complete or not at
+ * all, and a dropped one leaves the path table as it was before it.
+ *
  * /proc/self/maps is read whole with open/read into a raw-mmap'd buffer (no stdio, no malloc)
  * and parsed by hand, so the MAP records describe one consistent reading. Called with the
  * recorder lock held.
@@ -205,15 +208,21 @@ static struct path_slot *path_lookup(const char *s, size_t len, int insert, int 
     }
 }
 
-/* Removes the slot just inserted (its PATH record was dropped). Linear probing: the slot was
- * the end of its probe chain when inserted and nothing was inserted since, so emptying it is
- * safe. */
-static void path_unlookup(struct path_slot *sl)
+/* Forgets every path defined since path_next_id was `first_id` (their PATH records were
+ * dropped with their snapshot, so they must be defined again next time). Linear probing: the
+ * removed slots are the newest; no older slot's probe chain runs through them, so emptying
+ * them keeps every other lookup working. Rare (disk full), so a scan of the table is fine. */
+static void path_forget_since(uint32_t first_id, size_t arena_mark)
 {
-    arena_used = sl->off;
-    sl->hash = 0;
-    path_count--;
-    path_next_id--;
+    struct path_slot *slots = (struct path_slot *)path_slots_buf.p;
+    for (size_t i = 0; slots && i < path_cap && path_next_id != first_id; i++) {
+        if (slots[i].hash != 0 && slots[i].id >= first_id) {
+            slots[i].hash = 0;
+            path_count--;
+        }
+    }
+    path_next_id = first_id;
+    arena_used = arena_mark;
 }
 
 /* ---- /proc/self/maps ------------------------------------------------------------------- */
@@ -401,6 +410,12 @@ void ptr_snapshot_write(int reason)
     if (path_table_prepare(npaths, path_bytes) != 0)
         return;
 
+    /* Everything from here to SNAPSHOT_END is one group: written whole or dropped whole (a
+     * full disk must not leave a SNAPSHOT with part of its MAP records). */
+    uint32_t first_new_id = path_next_id;
+    size_t arena_mark = arena_used;
+    ptr_group_begin();
+
     /* Pass 2: PATH records for paths new to this file. */
     for (const char *line = text; line < text_end;) {
         const char *nl = memchr(line, '\n', (size_t)(text_end - line));
@@ -409,16 +424,16 @@ void ptr_snapshot_write(int reason)
         if (parse_map_line(line, le, &m) == 0 && is_line_path(&m)) {
             int is_new = 0;
             struct path_slot *sl = path_lookup(m.path, m.path_len, 1, &is_new);
-            if (!sl)
+            if (!sl) {
+                ptr_group_abort();
+                path_forget_since(first_new_id, arena_mark);
                 return;
+            }
             if (is_new) {
                 ptr_rec_begin(PTR_REC_PATH);
                 ptr_put_uv(sl->id);
                 ptr_put_str(m.path, m.path_len);
-                if (ptr_rec_commit() != 0) {
-                    path_unlookup(sl); /* undefined in the file: forget it, give up */
-                    return;
-                }
+                ptr_rec_commit();
             }
         }
         line = le + 1;
@@ -432,9 +447,7 @@ void ptr_snapshot_write(int reason)
     ptr_put_uv(pte0);
     ptr_put_uv(rss0);
     ptr_put_uv(nmaps);
-    if (ptr_rec_commit() != 0)
-        return; /* dropped: writing its MAPs would leave them orphaned */
-    snap_seq++;
+    ptr_rec_commit();
 
     for (const char *line = text; line < text_end;) {
         const char *nl = memchr(line, '\n', (size_t)(text_end - line));
@@ -450,7 +463,7 @@ void ptr_snapshot_write(int reason)
             collect_runs(m.start, m.end);
             ptr_rec_begin(PTR_REC_MAP);
             ptr_put_addr(m.start);
-            ptr_put_uv(m.end - m.start);
+            ptr_put_len(m.end - m.start);
             ptr_put_uv(m.perms);
             ptr_put_uv(m.offset);
             ptr_put_uv(path_id);
@@ -475,4 +488,9 @@ void ptr_snapshot_write(int reason)
     ptr_put_uv(pte1);
     ptr_put_uv(rss1);
     ptr_rec_commit();
+    if (ptr_group_commit() != 0) {
+        path_forget_since(first_new_id, arena_mark); /* their PATH records never reached the file */
+        return;
+    }
+    snap_seq++;
 }

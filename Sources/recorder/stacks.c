@@ -204,7 +204,7 @@ static uint32_t node(uint64_t ip, uint32_t parent)
         j = (j + 1) & mask;
     }
     ptr_rec_begin(PTR_REC_STACK);
-    ptr_put_addr(ip);
+    ptr_put_ip(ip);
     ptr_put_uv(parent);
     if (ptr_rec_commit() != 0)
         return 0; /* numbering did not advance: the next attempt reuses the number */

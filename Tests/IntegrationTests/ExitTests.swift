@@ -108,4 +108,33 @@ final class ExitTests: XCTestCase {
         XCTAssertGreaterThan(jsonInt((json["trace"] as? [String: Any])?["dropped_events"]) ?? 0, 0,
                              "JSON dropped_events")
     }
+
+    /// A snapshot is one all-or-nothing group: on a full disk, snapshots taken every
+    /// millisecond are either complete in the file or missing, never cut after their SNAPSHOT
+    /// record (which the reader rejects). Several runs, because where the disk fills varies.
+    func testFullDiskNeverCutsASnapshot() throws {
+        let dir = try makeScratchDir(self, "diskfull-snapshots")
+        let mnt = dir + "/mnt"
+        try FileManager.default.createDirectory(atPath: mnt, withIntermediateDirectories: true)
+        let mount = try runProcess(["/bin/mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", mnt], outDir: dir)
+        guard mount.succeeded else {
+            XCTFail("cannot mount a 256 KiB tmpfs (tests run as root on the project's machines): \(mount.summary)")
+            return
+        }
+        defer { _ = try? runProcess(["/bin/umount", "-l", mnt], outDir: dir) }
+
+        var snapshotsSeen = 0
+        for run in 0..<4 {
+            let rec = try record("diskfull", options: ["--interval", "1"], dir: mnt, name: "s\(run).ptr", logDir: dir)
+            XCTAssertTrue(rec.run.succeeded, "run \(run): \(rec.run.summary)")
+            let copy = dir + "/s\(run).ptr"
+            try FileManager.default.copyItem(atPath: rec.trace, toPath: copy)
+            try FileManager.default.removeItem(atPath: rec.trace)
+            chmod(copy, 0o600)
+            let f = try checkTrace(copy) // fails on any decode error, e.g. a cut snapshot
+            XCTAssertGreaterThan(f.trailer?.recordsDropped ?? 0, 0, "run \(run): the disk filled: \(f.brief)")
+            snapshotsSeen += f.snapshots.count
+        }
+        XCTAssertGreaterThan(snapshotsSeen, 0, "complete snapshots still reach the file before it fills")
+    }
 }

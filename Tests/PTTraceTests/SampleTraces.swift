@@ -71,6 +71,40 @@ enum Sample {
                     kind: .sbrk(increment: -4096, newBreak: 0x5f_f000, result: 0x60_0000)))
         w.call(Call(time: tick(), tid: 100, stack: leaf,
                     kind: .sbrk(increment: 1 << 40, newBreak: 0x5f_f000, result: 0), errno: 12))
+        // Format v2 corners: residency blocks before/after the call's anchor block (the delta is
+        // signed), process_madvise and sbrk anchors, addresses and lengths with low bits set
+        // at the very top of the 64-bit space (deltas wrap).
+        w.call(Call(time: tick(), tid: 100, stack: leaf,
+                    kind: .madvise(address: block + 0x3000, length: 0x1234, advice: 4, posix: false),
+                    residency: Residency(firstBlock: (block >> 21) - 1, blockCount: 3, listed: [
+                        BlockPopulation(block: (block >> 21) + 1, kind: .pte(runs: [PageRun(start: 511, count: 1)]))])))
+        // Block +1 again: written as a PTE_DIFF against the population just listed.
+        w.call(Call(time: tick(), tid: 100, stack: leaf,
+                    kind: .munmap(address: block + (2 << 20), length: 4096),
+                    residency: Residency(firstBlock: (block >> 21) + 1, blockCount: 1, listed: [
+                        BlockPopulation(block: (block >> 21) + 1, kind: .pte(runs: [PageRun(start: 0, count: 10),
+                                                                                    PageRun(start: 511, count: 1)]))])))
+        w.call(Call(time: tick(), tid: 100, stack: leaf,
+                    kind: .processMadvise(pidfd: 5, advice: 4, flags: 0,
+                                          ranges: [AddressRange(address: block + (4 << 20), length: 4096),
+                                                   AddressRange(address: 0x1000, length: 0),
+                                                   AddressRange(address: block, length: 8192)],
+                                          result: 12288),
+                    residency: Residency(firstBlock: block >> 21, blockCount: 3, listed: [
+                        BlockPopulation(block: (block >> 21) + 2, kind: .huge)])))
+        // Block +2 was HUGE (every page): a PTE_DIFF against it.
+        w.call(Call(time: tick(), tid: 100, stack: leaf,
+                    kind: .madvise(address: block + (4 << 20), length: 1 << 20, advice: 4, posix: false),
+                    residency: Residency(firstBlock: (block >> 21) + 2, blockCount: 1, listed: [
+                        BlockPopulation(block: (block >> 21) + 2, kind: .pte(runs: [PageRun(start: 0, count: 256)]))])))
+        w.call(Call(time: tick(), tid: 100, stack: leaf,
+                    kind: .sbrk(increment: -8192, newBreak: 0x5f_d000, result: 0x5f_f000),
+                    residency: Residency(firstBlock: 0x5f_d000 >> 21, blockCount: 1, listed: [])))
+        w.call(Call(time: tick(), tid: 100, stack: leaf,
+                    kind: .munmap(address: 0xffff_ffff_ffff_f001, length: 0xffff_ffff_ffff_fffd), errno: 22))
+        w.call(Call(time: tick(), tid: 100, stack: leaf,
+                    kind: .mremap(oldAddress: 0x10, oldLength: 1, newLength: 0x2001, flags: 3,
+                                  newHint: 0xffff_ffff_ffff_f000, result: 0), errno: 22))
         w.fork(time: tick(), child: 4243)
         w.exec(time: tick(), path: "/bin/true")
         w.execFailed(time: tick(), errno: 2)

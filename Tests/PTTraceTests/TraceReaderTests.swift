@@ -73,7 +73,11 @@ final class TraceReaderTests: XCTestCase {
         let got = Sample.readAll(Sample.write(w.bytes, "v7.ptr"))
         XCTAssertEqual(got.error?.offset, 8)
         XCTAssertTrue(got.error!.message.contains("version 7"), got.error!.message)
-        XCTAssertTrue(got.error!.message.contains("reads version 1"), got.error!.message)
+        XCTAssertTrue(got.error!.message.contains("reads format version 2"), got.error!.message)
+        // Version 1 was a pre-release layout: refused the same way, never misread.
+        let v1 = Sample.readAll(Sample.write(TraceWriter(version: 1, header: TraceWriter.standardHeader()).bytes, "v1.ptr"))
+        XCTAssertEqual(v1.error?.offset, 8)
+        XCTAssertTrue(v1.error!.message.contains("reads format version 2"), v1.error!.message)
     }
 
     func testMissingFileAndDirectory() {
@@ -122,7 +126,7 @@ final class TraceReaderTests: XCTestCase {
             var w = TraceWriter(header: TraceWriter.standardHeader())
             w.tag(PTRTags.snapshot); w.uv(10); w.uv(0); w.uv(0); w.uv(4); w.uv(8); w.uv(announced)
             for i in 0..<written {
-                w.tag(PTRTags.map); w.sv(i == 0 ? 0x1000 : 0x1000); w.uv(4096); w.uv(3); w.uv(0); w.uv(0); w.uv(0)
+                w.tag(PTRTags.map); w.addr(0x1000 + UInt64(i) * 0x1000); w.len(4096); w.uv(3); w.uv(0); w.uv(0); w.uv(0)
             }
             w.tag(PTRTags.snapshotEnd); w.uv(4); w.uv(8)
             return Sample.readAll(Sample.write(w.bytes, "maps.ptr")).error
@@ -207,22 +211,69 @@ final class TraceReaderTests: XCTestCase {
         s.truncated = r.truncated
         XCTAssertEqual(s.calls.mmap, 3)
         XCTAssertEqual(s.mmap64Calls, 1)
-        XCTAssertEqual(s.calls.munmap, 2)
-        XCTAssertEqual(s.calls.mremap, 1)
-        XCTAssertEqual(s.calls.madvise, 3)  // madvise + posix_madvise + process_madvise
+        XCTAssertEqual(s.calls.munmap, 4)
+        XCTAssertEqual(s.calls.mremap, 2)
+        XCTAssertEqual(s.calls.madvise, 6)  // 3 madvise + posix_madvise + 2 process_madvise
         XCTAssertEqual(s.calls.mprotect, 2) // mprotect + pkey_mprotect
         XCTAssertEqual(s.calls.brk, 1)
-        XCTAssertEqual(s.calls.sbrk, 2)
-        XCTAssertEqual(s.failedCalls, 5)
+        XCTAssertEqual(s.calls.sbrk, 3)
+        XCTAssertEqual(s.failedCalls, 7)
         XCTAssertEqual(s.droppedEvents, 5)  // trailer 2 + LOST 3
         XCTAssertEqual(s.pid, 4242)
         XCTAssertEqual(s.command, ["prog", "--flag", "x"])
         XCTAssertEqual(s.kernel, "6.18.0-test")
         XCTAssertEqual(s.pageSize, 4096)
-        // 2 stacks + module + snapshot + 14 calls + fork + exec + exec_failed + lost
-        XCTAssertEqual(s.events, 22)
-        XCTAssertEqual(s.durationSeconds, Double(19 * 1500) / 1e9, accuracy: 1e-12)
+        // 2 stacks + module + snapshot + 21 calls + fork + exec + exec_failed + lost
+        XCTAssertEqual(s.events, 29)
+        XCTAssertEqual(s.durationSeconds, Double(26 * 1500) / 1e9, accuracy: 1e-12)
         XCTAssertFalse(s.truncated)
+    }
+
+    /// PTE_DIFF and BITMAP blocks: random populations of a few blocks, over calls whose ranges forget and
+    /// re-list them, written with diffs (TraceWriter keeps the header's rule on its own) and
+    /// with plain runs must read back as the same records.
+    func testResidencyDiffsRoundTrip() throws {
+        var rng = SplitMix(seed: 7)
+        var calls: [Call] = []
+        var t = Sample.start
+        for _ in 0..<400 {
+            t += 1000
+            let first = UInt64(0x3f8000 + Int.random(in: 0..<6, using: &rng))
+            let count = UInt64(Int.random(in: 1...3, using: &rng))
+            var listed: [BlockPopulation] = []
+            for b in first..<(first + count) where Bool.random(using: &rng) {
+                if Int.random(in: 0..<8, using: &rng) == 0 { listed.append(BlockPopulation(block: b, kind: .huge)); continue }
+                var runs: [PageRun] = []
+                var p = UInt32.random(in: 0..<64, using: &rng)
+                while p < 512 {
+                    let n = min(UInt32.random(in: 1...40, using: &rng), 512 - p)
+                    runs.append(PageRun(start: p, count: n))
+                    p += n + UInt32.random(in: 1...60, using: &rng)
+                }
+                listed.append(BlockPopulation(block: b, kind: .pte(runs: runs)))
+            }
+            calls.append(Call(time: t, tid: 1, stack: 0, kind: .munmap(address: first << 21, length: count << 21),
+                              residency: Residency(firstBlock: first, blockCount: count, listed: listed)))
+        }
+        for (diffs, bitmapRuns) in [(true, Int.max), (false, Int.max), (false, 8), (true, 8)] {
+            var w = TraceWriter(header: TraceWriter.standardHeader())
+            w.useDiffs = diffs
+            w.bitmapRuns = bitmapRuns
+            for c in calls { w.call(c) }
+            let got = Sample.readAll(Sample.write(w.bytes, "diffs.ptr"))
+            XCTAssertNil(got.error)
+            let read = got.records.compactMap { r -> Call? in if case .call(let c) = r { return c } else { return nil } }
+            XCTAssertEqual(read, calls, "diffs: \(diffs), bitmaps from \(bitmapRuns) runs")
+        }
+    }
+
+    func testResidencyDiffWithoutPreviousPopulationIsCorrupt() {
+        var w = TraceWriter(header: TraceWriter.standardHeader())
+        w.tag(17, flags: 0x40) /* MUNMAP | RESIDENCY */; w.uv(5); w.sv(0); w.addr(0x7f00_0000_0000); w.len(4096)
+        w.sv(0); w.uv(1); w.uv(1)
+        w.uv(2 /* gap 0, PTE_DIFF */); w.uv(1); w.uv(0); w.uv(1)
+        let got = Sample.readAll(Sample.write(w.bytes, "diff0.ptr"))
+        XCTAssertTrue(got.error?.message.contains("no earlier population") ?? false, "\(String(describing: got.error))")
     }
 }
 
@@ -237,7 +288,7 @@ enum PTRTags {
 }
 
 /// Deterministic random numbers for the fuzz-style tests.
-struct SplitMix {
+struct SplitMix: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

@@ -1,5 +1,5 @@
 // A test-only encoder for the format in ptreclaim_trace.h, written independently of the reader
-// from the header's prose: it keeps the same registers (time, address, stack, thread, path ids)
+// from the header's prose: it keeps the same registers (time, address, ip, stack, thread, path ids)
 // the recorder keeps, and notes where each reader-visible record ends so that truncation tests
 // know which records a cut file must still yield.
 import CPTFormat
@@ -11,10 +11,17 @@ struct TraceWriter {
     private(set) var expected: [(end: Int, record: TraceRecord)] = []
     private var time: UInt64
     private var address: UInt64 = 0
+    private var ipReg: UInt64 = 0
     private var stackReg: UInt32 = 0
     private var tid: UInt32?
     private var stackNodes: UInt32 = 0
     private var paths: [String: UInt64] = [:]
+    /// Previous population of each block (the header's rule), as 512 flags: for PTE_DIFF.
+    private var population: [UInt64: [Bool]] = [:]
+    /// Write PTE blocks as PTE_DIFF whenever the block has a previous population.
+    var useDiffs = true
+    /// Write PTE blocks of at least this many runs as BITMAP (when not written as a DIFF).
+    var bitmapRuns = Int.max
 
     init(version: UInt16 = UInt16(PTR_FORMAT_VERSION), header fields: [(String, String)]) {
         bytes += Array(PTR_MAGIC.utf8)
@@ -28,7 +35,7 @@ struct TraceWriter {
     }
 
     static func standardHeader(pid: Int = 4242, start: UInt64 = 1_000_000_000) -> [(String, String)] {
-        [("version", "1"), ("pointer_size", "8"), ("page_size", "4096"), ("pid", String(pid)),
+        [("version", "2"), ("pointer_size", "8"), ("page_size", "4096"), ("pid", String(pid)),
          ("argv", "prog\0--flag\0x"), ("kernel", "6.18.0-test"), ("mono_start_ns", String(start)),
          ("kernel_policy", "pt-reclaim"), ("unknown_key", "ignored")]
     }
@@ -43,9 +50,30 @@ struct TraceWriter {
     }
     mutating func sv(_ v: Int64) { uv(UInt64(bitPattern: (v << 1) ^ (v >> 63))) }
     mutating func str(_ s: String) { uv(UInt64(s.utf8.count)); bytes += Array(s.utf8) }
+    /// paged: uv (high << 1 | unaligned), then the low 12 bits only when unaligned.
+    mutating func paged(high: UInt64, low: UInt64) {
+        uv(high << 1 | (low == 0 ? 0 : 1))
+        if low != 0 { uv(low) }
+    }
+    mutating func len(_ n: UInt64) { paged(high: n >> 12, low: n & 4095) }
     mutating func addr(_ a: UInt64) {
-        sv(Int64(bitPattern: a &- address))
+        let d = Int64(bitPattern: a &- address)
+        let pages = d >> 12
+        paged(high: UInt64(bitPattern: (pages << 1) ^ (pages >> 63)), low: UInt64(bitPattern: d) & 4095)
         address = a
+    }
+    /// hint: 0, or an addr delta (first varint + 1) that leaves the register alone.
+    mutating func hint(_ a: UInt64) {
+        if a == 0 { uv(0); return }
+        let d = Int64(bitPattern: a &- address)
+        let pages = d >> 12
+        let low = UInt64(bitPattern: d) & 4095
+        uv((UInt64(bitPattern: (pages << 1) ^ (pages >> 63)) << 1 | (low == 0 ? 0 : 1)) + 1)
+        if low != 0 { uv(low) }
+    }
+    mutating func ip(_ a: UInt64) {
+        sv(Int64(bitPattern: a &- ipReg))
+        ipReg = a
     }
     mutating func dt(_ t: UInt64) {
         uv(t - time)
@@ -55,7 +83,7 @@ struct TraceWriter {
     // MARK: records
     mutating func stack(ip: UInt64, parent: UInt32) -> UInt32 {
         tag(PTR_REC_STACK.rawValue)
-        addr(ip)
+        self.ip(ip)
         uv(UInt64(parent))
         stackNodes += 1
         expected.append((bytes.count, .stack(node: stackNodes, ip: ip, parent: parent)))
@@ -84,30 +112,28 @@ struct TraceWriter {
         switch c.kind {
         case let .mmap(hint, length, prot, mflags, fd, offset, is64, res):
             tag(PTR_REC_MMAP.rawValue, flags: flags); timedStack(c)
-            addr(hint); uv(length); uv(UInt64(prot)); uv(UInt64(mflags)); sv(Int64(fd)); uv(offset)
-            uv(UInt64(is64 ? PTR_FN_MMAP64.rawValue : PTR_FN_MMAP.rawValue))
+            self.hint(hint); len(length); uv(UInt64(prot)); uv(UInt64(mflags) << 1 | (is64 ? 1 : 0)); sv(Int64(fd)); uv(offset)
             result = { $0.addr(res) }
         case let .munmap(a, len):
             tag(PTR_REC_MUNMAP.rawValue, flags: flags); timedStack(c)
-            addr(a); uv(len)
+            addr(a); self.len(len)
             result = { _ in }
         case let .mremap(old, oldLen, newLen, mflags, hint, res):
             tag(PTR_REC_MREMAP.rawValue, flags: flags); timedStack(c)
-            addr(old); uv(oldLen); uv(newLen); uv(UInt64(mflags)); addr(hint)
+            addr(old); len(oldLen); len(newLen); uv(UInt64(mflags)); self.hint(hint)
             result = { $0.addr(res) }
         case let .madvise(a, len, advice, posix):
             tag(PTR_REC_MADVISE.rawValue, flags: flags); timedStack(c)
-            addr(a); uv(len); uv(UInt64(advice))
-            uv(UInt64(posix ? PTR_FN_POSIX_MADVISE.rawValue : PTR_FN_MADVISE.rawValue))
+            addr(a); self.len(len); uv(UInt64(advice) << 1 | (posix ? 1 : 0))
             result = { _ in }
         case let .processMadvise(pidfd, advice, mflags, ranges, res):
             tag(PTR_REC_PROCESS_MADVISE.rawValue, flags: flags); timedStack(c)
             sv(Int64(pidfd)); uv(UInt64(advice)); uv(UInt64(mflags)); uv(UInt64(ranges.count))
-            for r in ranges { addr(r.address); uv(r.length) }
+            for r in ranges { addr(r.address); len(r.length) }
             result = { $0.uv(res) }
         case let .mprotect(a, len, prot, pkey):
             tag(PTR_REC_MPROTECT.rawValue, flags: flags); timedStack(c)
-            addr(a); uv(len); uv(UInt64(prot)); sv(Int64(pkey))
+            addr(a); self.len(len); uv(UInt64(prot)); sv(Int64(pkey))
             result = { _ in }
         case let .brk(req, old, new):
             tag(PTR_REC_BRK.rawValue, flags: flags); timedStack(c)
@@ -119,7 +145,7 @@ struct TraceWriter {
             result = { $0.addr(res) }
         }
         if let e = c.errno { uv(UInt64(e)) } else { result(&self) }
-        if let r = c.residency { residency(r) }
+        if let r = c.residency { residency(r, anchor: Self.anchor(c.kind)) }
         expected.append((bytes.count, .call(c)))
     }
 
@@ -129,21 +155,66 @@ struct TraceWriter {
         stackReg = c.stack
     }
 
-    mutating func residency(_ r: Residency) {
-        uv(r.firstBlock); uv(r.blockCount); uv(UInt64(r.listed.count))
+    /// The call's ANCHOR address, from the header's table.
+    static func anchor(_ k: CallKind) -> UInt64 {
+        switch k {
+        case let .mmap(hint, _, _, _, _, _, _, _): return hint
+        case let .munmap(a, _), let .madvise(a, _, _, _), let .mprotect(a, _, _, _): return a
+        case let .mremap(old, _, _, _, _, _): return old
+        case let .processMadvise(_, _, _, ranges, _):
+            return ranges.filter { $0.length > 0 }.map { $0.address }.min() ?? 0
+        case let .brk(req, _, _): return req
+        case let .sbrk(_, newBreak, _): return newBreak
+        }
+    }
+
+    mutating func residency(_ r: Residency, anchor: UInt64) {
+        sv(Int64(bitPattern: r.firstBlock) - Int64(bitPattern: anchor >> 21))
+        uv(r.blockCount); uv(UInt64(r.listed.count))
         var next = r.firstBlock
+        var stored: [(UInt64, [Bool])] = []
         for b in r.listed {
-            uv(b.block - next)
+            let gap = b.block - next
             next = b.block + 1
             switch b.kind {
-            case .huge: u8(UInt8(PTR_BLOCK_HUGE.rawValue))
+            case .huge:
+                uv(gap << 2 | UInt64(PTR_BLOCK_HUGE.rawValue))
+                stored.append((b.block, Array(repeating: true, count: 512)))
             case .pte(let runs):
-                u8(UInt8(PTR_BLOCK_PTE.rawValue))
-                uv(UInt64(runs.count))
+                var flags = Array(repeating: false, count: 512)
+                for run in runs { for p in run.start..<(run.start + run.count) { flags[Int(p)] = true } }
+                stored.append((b.block, flags))
+                var written = runs
+                if useDiffs, let prev = population[b.block] {
+                    uv(gap << 2 | UInt64(PTR_BLOCK_PTE_DIFF.rawValue))
+                    written = []
+                    var p = 0
+                    while p < 512 {
+                        if flags[p] != prev[p] {
+                            let s = p
+                            while p < 512 && flags[p] != prev[p] { p += 1 }
+                            written.append(PageRun(start: UInt32(s), count: UInt32(p - s)))
+                        } else { p += 1 }
+                    }
+                } else if runs.count >= bitmapRuns {
+                    uv(gap << 2 | UInt64(PTR_BLOCK_BITMAP.rawValue))
+                    for byte in 0..<64 {
+                        var v: UInt8 = 0
+                        for k in 0..<8 where flags[byte * 8 + k] { v |= 1 << k }
+                        u8(v)
+                    }
+                    continue
+                } else {
+                    uv(gap << 2 | UInt64(PTR_BLOCK_PTE.rawValue))
+                }
+                uv(UInt64(written.count))
                 var page: UInt32 = 0
-                for run in runs { uv(UInt64(run.start - page)); uv(UInt64(run.count)); page = run.start + run.count }
+                for run in written { uv(UInt64(run.start - page)); uv(UInt64(run.count)); page = run.start + run.count }
             }
         }
+        // The rule: every block of the range forgotten, then the listed ones remembered.
+        population = population.filter { $0.key &- r.firstBlock >= r.blockCount }
+        for (b, f) in stored { population[b] = f }
     }
 
     mutating func snapshot(_ s: Snapshot) {
@@ -160,7 +231,7 @@ struct TraceWriter {
                 }
             }
             tag(PTR_REC_MAP.rawValue)
-            addr(m.start); uv(m.end - m.start); uv(UInt64(m.perms)); uv(m.offset); uv(pathID)
+            addr(m.start); len(m.end - m.start); uv(UInt64(m.perms)); uv(m.offset); uv(pathID)
             uv(UInt64(m.runs.count))
             var page: UInt64 = 0
             for r in m.runs {

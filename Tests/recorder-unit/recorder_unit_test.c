@@ -75,11 +75,8 @@ static uint64_t get_uv(struct cursor *c)
     return v;
 }
 
-static int64_t get_sv(struct cursor *c)
-{
-    uint64_t u = get_uv(c);
-    return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
-}
+/* zigzag decoding of an already-read value (the page count of a paged addr) */
+static int64_t get_sv_of(uint64_t u) { return (int64_t)(u >> 1) ^ -(int64_t)(u & 1); }
 
 static uint8_t get_u8(struct cursor *c)
 {
@@ -102,23 +99,39 @@ struct residency {
 
 static struct residency R;
 
-static int decode_residency(const uint8_t *buf, size_t len, struct residency *r)
+/* `first`: the first block, which ptr_residency_capture returns apart (the call record writes
+ * it as a delta against the call's anchor). */
+static int decode_residency(const uint8_t *buf, size_t len, uint64_t first, struct residency *r)
 {
     struct cursor c = {buf, buf + len, 0};
     memset(r, 0, sizeof *r);
-    r->first_block = get_uv(&c);
+    r->first_block = first;
     r->nblocks = get_uv(&c);
     r->nlisted = get_uv(&c);
     if (r->nlisted > MAX_BLOCKS)
         return -1;
     uint64_t prev = 0;
     for (uint64_t i = 0; i < r->nlisted; i++) {
-        uint64_t gap = get_uv(&c);
+        uint64_t gap_kind = get_uv(&c);
+        uint64_t gap = gap_kind >> 2;
         uint64_t b = i == 0 ? r->first_block + gap : prev + 1 + gap;
         prev = b;
         r->listed_block[i] = b;
-        r->kind[i] = get_u8(&c);
-        if (r->kind[i] == PTR_BLOCK_PTE) {
+        r->kind[i] = (int)(gap_kind & 3);
+        if (r->kind[i] == PTR_BLOCK_BITMAP) {
+            /* A PTE block as 64 bytes of bitmap: decode to pages and count its runs, so the
+             * checks below see a PTE block either way. */
+            r->kind[i] = PTR_BLOCK_PTE;
+            for (unsigned q = 0; q < PPB; q++) {
+                uint8_t byte = (uint8_t)(c.p + q / 8 < c.end ? c.p[q / 8] : 0);
+                r->pages[i][q] = (byte >> (q % 8)) & 1;
+                if (r->pages[i][q] && (q == 0 || !r->pages[i][q - 1]))
+                    r->nruns[i]++;
+            }
+            if (c.end - c.p < 64)
+                return -5;
+            c.p += 64;
+        } else if (r->kind[i] == PTR_BLOCK_PTE) {
             uint64_t n = get_uv(&c);
             r->nruns[i] = (unsigned)n;
             uint64_t end = 0;
@@ -276,11 +289,12 @@ static void check_region_residency(const char *what, int huge_expected)
 static int capture(uint64_t start, uint64_t end, const char *what)
 {
     size_t len = 0;
-    const uint8_t *b = ptr_residency_capture(start, end, &len);
+    uint64_t first = 0;
+    const uint8_t *b = ptr_residency_capture(start, end, &first, &len);
     CHECK(b != NULL, "%s: capture returned NULL", what);
     if (!b)
         return -1;
-    int d = decode_residency(b, len, &R);
+    int d = decode_residency(b, len, first, &R);
     CHECK(d == 0, "%s: residency block does not decode (%d)", what, d);
     return d;
 }
@@ -455,8 +469,9 @@ static void test_descriptor_robustness(void)
     if (pid == 0) {
         region[2 * BLOCK + 5 * PAGE] = 9;
         size_t len = 0;
-        const uint8_t *b = ptr_residency_capture(s + 2 * BLOCK, s + 3 * BLOCK, &len);
-        int ok = b && decode_residency(b, len, &R) == 0 && R.nlisted == 1 && R.pages[0][5] &&
+        uint64_t first = 0;
+        const uint8_t *b = ptr_residency_capture(s + 2 * BLOCK, s + 3 * BLOCK, &first, &len);
+        int ok = b && decode_residency(b, len, first, &R) == 0 && R.nlisted == 1 && R.pages[0][5] &&
                  R.nruns[0] == 1;
         _exit(ok ? 0 : 1);
     }
@@ -582,9 +597,11 @@ static int decode_trace(int *npath_records)
                 if (get_u8(&c) != PTR_REC_MAP)
                     return -12; /* nothing but MAPs after a SNAPSHOT */
                 struct smap *m = &snap_maps[i];
-                addr_reg += (uint64_t)get_sv(&c);
+                uint64_t pa = get_uv(&c), lo = (pa & 1) ? get_uv(&c) : 0; /* paged addr */
+                addr_reg += ((uint64_t)get_sv_of(pa >> 1) << 12) | lo;
                 m->start = addr_reg;
-                m->len = get_uv(&c);
+                uint64_t pl = get_uv(&c); /* paged len */
+                m->len = (pl >> 1) << 12 | ((pl & 1) ? get_uv(&c) : 0);
                 m->perms = get_uv(&c);
                 m->offset = get_uv(&c);
                 m->path_id = get_uv(&c);
@@ -777,6 +794,7 @@ static void bench(void)
     uint64_t sp = (uint64_t)(uintptr_t)sparse;
     const int n = 10000;
     size_t len;
+    uint64_t first;
     struct {
         const char *what;
         uint64_t start, end;
@@ -793,7 +811,7 @@ static void bench(void)
         int reps = cases[k].src == PTR_PM_SOURCE_NONE ? n : n / 10;
         double t0 = now_s();
         for (int i = 0; i < reps; i++)
-            if (!ptr_residency_capture(cases[k].start, cases[k].end, &len))
+            if (!ptr_residency_capture(cases[k].start, cases[k].end, &first, &len))
                 failures++;
         double t1 = now_s();
         printf("bench: %-48s %8.2f us/call (%d calls, %zu bytes)\n", cases[k].what,
@@ -810,7 +828,7 @@ static void bench(void)
     big[0] = 1;
     double t0 = now_s();
     for (int i = 0; i < 100; i++)
-        ptr_residency_capture(b, b + (50ull << 30), &len);
+        ptr_residency_capture(b, b + (50ull << 30), &first, &len);
     printf("bench: %-48s %8.2f us/call (100 calls)\n", "50 GiB, 1 page populated, PAGEMAP_SCAN",
            (now_s() - t0) / 100 * 1e6);
     munmap(big, 50ull << 30);

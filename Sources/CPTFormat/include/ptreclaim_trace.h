@@ -1,5 +1,5 @@
 /*
- * ptreclaim trace format, version 1 — the single source of truth for record layouts.
+ * ptreclaim trace format, version 2 — the single source of truth for record layouts.
  *
  * Included by the recorder (Sources/recorder, C, built with cc) and by the Swift reader
  * (module CPTFormat). docs/trace-format.md explains the same layout in prose; when the two
@@ -17,15 +17,30 @@
  * A clean end writes PTR_REC_TRAILER and truncates the file to its length. A file with no
  * trailer (killed, crashed, exec'd without the hook) is "truncated": readable up to its last
  * complete record. Every record is written completely into the mapping before the next one
- * starts, so a kill loses at most the record being written.
+ * starts, so a kill loses at most the record being written. A snapshot (its PATH records,
+ * SNAPSHOT, MAPs, SNAPSHOT_END) and one generation's MODULE records are written as one group:
+ * all of them or none (a full disk drops the whole group).
  *
  * PRIMITIVES
  *   u8        one byte
  *   uv        unsigned LEB128 varint (7 bits per byte, low first, high bit = more), at most 10 bytes
  *   sv        zigzag-encoded signed value stored as uv: (n << 1) ^ (n >> 63)
  *   str       uv length, then that many bytes (UTF-8 or raw bytes; no terminating NUL)
- *   addr      sv delta against the ADDRESS REGISTER, which then becomes the decoded address.
- *             The register starts at 0 at the start of the file and is updated by every addr.
+ *   paged     a value that is usually a multiple of 4096, as uv P = (H << 1) | U, where U = 1
+ *             when the value's low 12 bits L are not all zero; then, only when U = 1, uv L.
+ *             The value is (H << 12) | L. (A page-aligned value costs one bit over its page
+ *             count: 64 KiB is one byte.)
+ *   len       paged, with H = length >> 12.
+ *   addr      paged, with H = zigzag(D >> 12) (arithmetic shift) and L = D & 4095, where D is
+ *             the signed 64-bit delta from the ADDRESS REGISTER; the decoded address
+ *             (register + ((unzigzag(H) << 12) | L), mod 2^64) becomes the register. The
+ *             register starts at 0 at the start of the file and is updated by every addr.
+ *   hint      uv 0 for a hint of 0; otherwise an addr whose first varint is stored plus one
+ *             (so it is never 0) and which does NOT update the address register (the
+ *             call's result, often equal to the hint, then follows as a zero delta).
+ *   ip        sv delta against the IP REGISTER (STACK records only), which then becomes the
+ *             decoded ip; starts at 0. Kept apart from the address register so that code
+ *             addresses do not disturb the deltas between the data addresses of calls.
  *
  * TAG BYTE
  *   bits 0-5: record type (PTR_REC_*)
@@ -56,33 +71,51 @@
  *   The population of the 2 MiB-aligned blocks enclosing the call's range, read just BEFORE the
  *   real call. For munmap/madvise/mprotect/brk the range is the call's; for mremap the old range;
  *   for mmap(MAP_FIXED) the new range; for sbrk/brk shrink the released range.
- *     uv first_block        block index (address >> 21) of the first enclosing block
+ *     sv first_block        block index (address >> 21) of the first enclosing block, as a
+ *                           delta against the block of the call's ANCHOR address (below)
  *     uv nblocks            number of enclosing blocks (first_block ... first_block+nblocks-1)
  *     uv nlisted            number of blocks listed below; blocks not listed have no populated
  *                           page (every entry none)
  *     nlisted times:
- *       uv block_gap        block index = previous listed index + 1 + gap (first: first_block + gap)
- *       u8 kind             PTR_BLOCK_PTE or PTR_BLOCK_HUGE
+ *       uv gap_kind         (block_gap << 2) | kind, kind PTR_BLOCK_PTE (0), PTR_BLOCK_HUGE (1),
+ *                           PTR_BLOCK_PTE_DIFF (2) or PTR_BLOCK_BITMAP (3); block index = previous listed index + 1
+ *                           + block_gap (first: first_block + block_gap)
  *       kind PTE:  uv nruns, then nruns times { uv page_gap, uv npages }  (page numbers 0..511
  *                  within the block; start = previous run's end + page_gap, first: page_gap)
  *       kind HUGE: nothing (the block is mapped by one PMD entry: an anonymous or file THP)
+ *       kind PTE_DIFF: runs as for PTE, but they are the pages that CHANGED (populated <->
+ *                  not) since the block's PREVIOUS POPULATION; the block's population is the
+ *                  previous one with those pages flipped (never empty).
+ *       kind BITMAP: 64 bytes, page p populated when bit (p % 8) of byte p / 8 is set (never
+ *                  all zero); a PTE block, for fragmented blocks where the runs are longer.
  *   A page is "populated" when pagemap reports it present or swapped.
+ *   PREVIOUS POPULATION of a block: its population in the last residency block of this file
+ *   whose call record covered it (HUGE counts as all 512 pages populated) — but only when that
+ *   residency block listed it. After each call record with a residency block, every block in
+ *   first_block .. first_block+nblocks-1 loses its previous population, then each listed block
+ *   gets its population from this record. PTE_DIFF for a block without one is corrupt.
+ *   The ANCHOR of each call type (the decoded field; usually the range's start, so the delta
+ *   is 0 and takes one byte): MMAP hint; MUNMAP, MADVISE, MPROTECT addr; MREMAP old;
+ *   PROCESS_MADVISE the lowest address among its ranges of non-zero length (0 when none);
+ *   BRK requested; SBRK new_break.
  *
  * CALL RECORDS [timed]: tag, uv dt, sv stack, then the fields below, then the result, then the
  * residency block if flagged. "result" is the success value; on failure (tag bit 7) it is
  * `uv errno` instead. Calls that return 0 on success have no result field on success.
- *   MMAP       addr hint, uv len, uv prot, uv flags, sv fd, uv offset, uv fn
- *              | addr result (the address mapped). mmap64 is recorded as MMAP; `fn` tells which
- *              entry point (PTR_FN_MMAP or PTR_FN_MMAP64).
- *   MUNMAP     addr, uv len                                            | (none)
- *   MREMAP     addr old, uv old_len, uv new_len, uv flags, addr new_hint | addr result
- *   MADVISE    addr, uv len, uv advice, uv fn (PTR_FN_MADVISE or PTR_FN_POSIX_MADVISE)
- *              | (none). posix_madvise returns an error number rather than setting errno; the
+ *   MMAP       hint hint, len len, uv prot, uv flags_fn, sv fd, uv offset
+ *              | addr result (the address mapped). A hint of 0 is one byte. flags_fn = (flags << 1) | bit, bit 1
+ *              for mmap64 (PTR_FN_MMAP64), 0 for mmap (PTR_FN_MMAP): mmap64 is recorded as
+ *              MMAP and the bit tells which entry point was called.
+ *   MUNMAP     addr, len len                                           | (none)
+ *   MREMAP     addr old, len old_len, len new_len, uv flags, hint new_hint | addr result
+ *              (new_hint is 0 unless MREMAP_FIXED)
+ *   MADVISE    addr, len len, uv advice_fn = (advice << 1) | bit, bit 1 for posix_madvise
+ *              (PTR_FN_POSIX_MADVISE), 0 for madvise (PTR_FN_MADVISE)  | (none). posix_madvise returns an error number rather than setting errno; the
  *              recorder stores it as a failure with that errno. Note glibc's posix_madvise
  *              ignores POSIX_MADV_DONTNEED (no system call), so the model treats it as a no-op.
- *   PROCESS_MADVISE sv pidfd, uv advice, uv flags, uv niov, niov times { addr, uv len }
+ *   PROCESS_MADVISE sv pidfd, uv advice, uv flags, uv niov, niov times { addr, len len }
  *              | uv bytes advised
- *   MPROTECT   addr, uv len, uv prot, sv pkey (-1 for mprotect)        | (none)
+ *   MPROTECT   addr, len len, uv prot, sv pkey (-1 for mprotect)        | (none)
  *   BRK        addr requested, addr old_break, addr new_break (break after the call)  | (none)
  *   SBRK       sv increment, addr new_break (break after the call)     | addr result (old break)
  *
@@ -100,7 +133,7 @@
  *              exec keeps, so an exec'd image recognizes its own process's earlier trace).
  *              Unknown keys must be ignored by readers.
  *   THREAD     uv tid
- *   STACK      addr ip, uv parent                   (defines the next node number)
+ *   STACK      ip ip, uv parent                     (defines the next node number)
  *   MODULE     uv generation, str path, uv load_address, str build_id (raw bytes), uv nseg,
  *              nseg times { uv vaddr, uv memsz, uv flags (PF_R/PF_W/PF_X) }
  *              Generation 1 is the map at start; each dlopen/dlclose that changed the module
@@ -108,7 +141,7 @@
  *   SNAPSHOT   [timed] uv seq, uv reason (PTR_SNAP_*), uv vmpte_kb, uv vmrss_kb,
  *              uv nmaps; then nmaps PTR_REC_MAP records follow (and nothing else in between),
  *              then one PTR_REC_SNAPSHOT_END.
- *   MAP        addr start, uv len, uv perms (PTR_PERM_* bits), uv offset, uv path_id,
+ *   MAP        addr start, len len, uv perms (PTR_PERM_* bits), uv offset, uv path_id,
  *              uv nruns, nruns times { uv page_gap, uv npages, u8 run_flags (PTR_RUN_*) }
  *              Runs are populated pages of the mapping, page numbers relative to start.
  *              path_id 0 = anonymous; otherwise a number defined by an earlier PTR_REC_PATH.
@@ -130,7 +163,9 @@
 
 #define PTR_MAGIC "PTRCLAIM"
 #define PTR_MAGIC_LEN 8
-#define PTR_FORMAT_VERSION 1
+/* Version 2 is the first released layout; version 1 was a pre-release layout, never shipped,
+ * that no reader accepts. */
+#define PTR_FORMAT_VERSION 2
 #define PTR_FILE_HEADER_LEN 12
 
 /* Record types (tag bits 0-5). */
@@ -176,6 +211,8 @@ enum ptr_function {
 enum ptr_block_kind {
     PTR_BLOCK_PTE = 0,  /* mapped by a PTE page; runs of populated pages follow */
     PTR_BLOCK_HUGE = 1, /* mapped by one PMD entry (THP) */
+    PTR_BLOCK_PTE_DIFF = 2, /* a PTE block given as the pages changed since its previous population */
+    PTR_BLOCK_BITMAP = 3,   /* a PTE block given as a 64-byte bitmap of its populated pages */
 };
 
 /* MAP record permission bits (from the "rwxp"/"rwxs" column of /proc/self/maps). */
