@@ -69,6 +69,15 @@ public enum JSONReport {
             j.int("initial_offset_bytes", v.initialOffsetBytes)
             j.int("max_abs_error_bytes", v.maxAbsErrorBytes)
             j.int("final_error_bytes", v.finalErrorBytes)
+            // Extra: the snapshot with the largest error, to find it in `ptreclaim dump`.
+            if let worst = v.samples.max(by: { $0.errorBytes.magnitude < $1.errorBytes.magnitude }) {
+                j.open("worst_sample")
+                j.int("time_ns", worst.time)
+                j.int("observed_bytes", worst.observedBytes)
+                j.int("model_bytes", worst.modelBytes)
+                j.int("error_bytes", worst.errorBytes)
+                j.close()
+            }
             j.close()
         } else {
             j.null("validation")

@@ -232,6 +232,15 @@ void ptr_group_abort(void)
     ptr_group_commit();
 }
 
+void ptr_group_discard(void)
+{
+    grouping = 0;
+    reg = saved;
+    len = 0;
+    overflow = 0;
+    group_records = 0;
+}
+
 uint64_t ptr_now_ns(void)
 {
     struct timespec ts;

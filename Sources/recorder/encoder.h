@@ -43,6 +43,8 @@ void ptr_group_begin(void);
 int ptr_group_commit(void);
 /* Give the group up on purpose (counted as dropped, registers restored). */
 void ptr_group_abort(void);
+/* Forget the group as if it had never begun (not a drop: the caller will build it again). */
+void ptr_group_discard(void);
 
 /* CLOCK_MONOTONIC now, in ns (vDSO, no system call). */
 uint64_t ptr_now_ns(void);

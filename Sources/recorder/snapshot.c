@@ -227,21 +227,22 @@ static void path_forget_since(uint32_t first_id, size_t arena_mark)
 
 /* ---- /proc/self/maps ------------------------------------------------------------------- */
 
-static struct raw_buf maps_buf;
+static struct raw_buf maps_buf;   /* the list the snapshot is built from */
+static struct raw_buf maps_check; /* the list read again after the walk */
 
-/* Reads /proc/self/maps whole; returns its length or -1. */
-static long read_maps(void)
+/* Reads /proc/self/maps whole into b; returns its length or -1. */
+static long read_maps_into(struct raw_buf *b)
 {
     int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
     size_t len = 0;
     for (;;) {
-        if (buf_reserve(&maps_buf, len + 64 * 1024, len) != 0) {
+        if (buf_reserve(b, len + 64 * 1024, len) != 0) {
             close(fd);
             return -1;
         }
-        ssize_t r = read(fd, maps_buf.p + len, maps_buf.cap - len);
+        ssize_t r = read(fd, b->p + len, b->cap - len);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
@@ -254,6 +255,15 @@ static long read_maps(void)
     }
     close(fd);
     return (long)len;
+}
+
+static long read_maps(void) { return read_maps_into(&maps_buf); }
+
+/* Is the mapping list still the one the snapshot was built from? */
+static int maps_unchanged(long len)
+{
+    long again = read_maps_into(&maps_check);
+    return again == len && memcmp(maps_check.p, maps_buf.p, (size_t)len) == 0;
 }
 
 struct map_line {
@@ -379,7 +389,49 @@ static void collect_runs(uint64_t start, uint64_t end)
 
 static int is_line_path(const struct map_line *m) { return m->path != NULL && m->path_len > 0; }
 
+/*
+ * A snapshot is not atomic: the walk runs while the program's other threads keep running, and
+ * calls the recorder cannot hook (glibc's internal __munmap/__mmap, a freed-then-reallocated
+ * malloc buffer) may change the address space between reading /proc/self/maps, scanning it and
+ * reading VmPTE. Such a snapshot pairs one mapping list with another moment's VmPTE. Worse, a
+ * munmap of a large populated region removes the VMA from /proc/self/maps before it has zapped
+ * the pages and freed the page tables (mm/vma.c vms_complete_munmap_vmas), so for a few
+ * milliseconds the list lacks a region whose tables VmPTE still counts; the tell is that the
+ * walk finds far fewer populated pages than VmRSS still holds. (It may find more: zero-page and
+ * swapped entries are populated but not resident.) A walk is kept only if the mapping list read
+ * again after it is byte-identical, VmPTE did not move and the walk is not short of VmRSS;
+ * otherwise it is taken again, up to SNAPSHOT_ATTEMPTS times. A periodic snapshot
+ * that is still inconsistent then is skipped (the next period tries again); the start, exit,
+ * fork-child and exec snapshots are kept whatever happened, since nothing replaces them.
+ */
+#define SNAPSHOT_ATTEMPTS 4
+#define SNAPSHOT_RSS_SLACK_KB 1024
+
+static uint64_t walked_pages;
+
+/* Does the walk account for (nearly) every resident page? */
+static int walk_covers_rss(uint64_t rss0_kb, uint64_t rss1_kb)
+{
+    uint64_t rss_kb = rss0_kb < rss1_kb ? rss0_kb : rss1_kb;
+    uint64_t walked_kb = walked_pages * (SNAP_PAGE / 1024);
+    uint64_t slack = rss_kb / 16 > SNAPSHOT_RSS_SLACK_KB ? rss_kb / 16 : SNAPSHOT_RSS_SLACK_KB;
+    return walked_kb + slack >= rss_kb;
+}
+
+static int snapshot_attempt(int reason, int keep_anyway);
+
 void ptr_snapshot_write(int reason)
+{
+    int skippable = reason == PTR_SNAP_PERIODIC || reason == PTR_SNAP_MODULES;
+    for (int attempt = 1; attempt <= SNAPSHOT_ATTEMPTS; attempt++) {
+        int keep_anyway = attempt == SNAPSHOT_ATTEMPTS && !skippable;
+        if (snapshot_attempt(reason, keep_anyway) == 0)
+            return;
+    }
+}
+
+/* Returns 1 when the walk was inconsistent and nothing was written (try again), else 0. */
+static int snapshot_attempt(int reason, int keep_anyway)
 {
     uint64_t pte0 = 0, rss0 = 0;
     if (ptr_read_status(&pte0, &rss0) != 0)
@@ -387,7 +439,7 @@ void ptr_snapshot_write(int reason)
 
     long maps_len = read_maps();
     if (maps_len < 0)
-        return;
+        return 0;
     const char *text = (const char *)maps_buf.p;
     const char *text_end = text + maps_len;
 
@@ -408,7 +460,7 @@ void ptr_snapshot_write(int reason)
         line = le + 1;
     }
     if (path_table_prepare(npaths, path_bytes) != 0)
-        return;
+        return 0;
 
     /* Everything from here to SNAPSHOT_END is one group: written whole or dropped whole (a
      * full disk must not leave a SNAPSHOT with part of its MAP records). */
@@ -427,7 +479,7 @@ void ptr_snapshot_write(int reason)
             if (!sl) {
                 ptr_group_abort();
                 path_forget_since(first_new_id, arena_mark);
-                return;
+                return 0;
             }
             if (is_new) {
                 ptr_rec_begin(PTR_REC_PATH);
@@ -449,6 +501,7 @@ void ptr_snapshot_write(int reason)
     ptr_put_uv(nmaps);
     ptr_rec_commit();
 
+    walked_pages = 0;
     for (const char *line = text; line < text_end;) {
         const char *nl = memchr(line, '\n', (size_t)(text_end - line));
         const char *le = nl ? nl : text_end;
@@ -475,6 +528,7 @@ void ptr_snapshot_write(int reason)
                 ptr_put_uv((runs[i].end - runs[i].start) / SNAP_PAGE);
                 ptr_put_u8((uint8_t)runs[i].flags);
                 prev_end = runs[i].end;
+                walked_pages += (runs[i].end - runs[i].start) / SNAP_PAGE;
             }
             ptr_rec_commit();
         }
@@ -484,13 +538,20 @@ void ptr_snapshot_write(int reason)
     uint64_t pte1 = 0, rss1 = 0;
     if (ptr_read_status(&pte1, &rss1) != 0)
         pte1 = rss1 = 0;
+    if (!keep_anyway &&
+        (pte0 != pte1 || !walk_covers_rss(rss0, rss1) || !maps_unchanged(maps_len))) {
+        ptr_group_discard();
+        path_forget_since(first_new_id, arena_mark);
+        return 1;
+    }
     ptr_rec_begin(PTR_REC_SNAPSHOT_END);
     ptr_put_uv(pte1);
     ptr_put_uv(rss1);
     ptr_rec_commit();
     if (ptr_group_commit() != 0) {
         path_forget_since(first_new_id, arena_mark); /* their PATH records never reached the file */
-        return;
+        return 0;
     }
     snap_seq++;
+    return 0;
 }

@@ -144,6 +144,15 @@ void ptr_group_abort(void)
     ptr_group_commit();
 }
 
+void ptr_group_discard(void)
+{
+    grouping = 0;
+    addr_reg = addr_reg_saved;
+    time_reg = time_reg_saved;
+    ip_reg = ip_reg_saved;
+    rec_len = 0;
+}
+
 static int commit_buffer(void)
 {
     if (test_encoder_fail_next > 0 || test_trace_len + rec_len > TEST_TRACE_CAP) {
