@@ -16,6 +16,8 @@ struct Accounting {
     /// Sum of bytes x nanoseconds per policy.
     var integral = SIMD4<Double>()
     var current = SIMD4<UInt64>()
+    /// `current` as Doubles, converted only when it changes (advance runs on every event).
+    var currentDouble = SIMD4<Double>()
     var peak = SIMD4<UInt64>()
     var atLastSnapshot: PolicyFigures?
 
@@ -29,14 +31,18 @@ struct Accounting {
         }
         guard t > lastTime else { return }
         let dt = Double(t - lastTime)
-        integral += SIMD4<Double>(Double(current[0]), Double(current[1]), Double(current[2]), Double(current[3])) * dt
+        integral += currentDouble * dt
         lastTime = t
     }
 
     /// Takes the model's counts after an event.
     @inline(__always) mutating func update(_ st: PageTableState) {
-        current = (st.pte &+ st.pmd &+ st.pud) &* pageSize
-        peak = pointwiseMax(peak, current)
+        let now = (st.pte &+ st.pmd &+ st.pud) &* pageSize
+        if now != current {
+            current = now
+            currentDouble = SIMD4<Double>(Double(now[0]), Double(now[1]), Double(now[2]), Double(now[3]))
+            peak = pointwiseMax(peak, now)
+        }
     }
 
     /// The state just before a call, as its residency revealed it, counts toward the peak:

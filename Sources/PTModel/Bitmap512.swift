@@ -26,30 +26,14 @@ struct Bitmap512: Equatable {
             + w.4.nonzeroBitCount + w.5.nonzeroBitCount + w.6.nonzeroBitCount + w.7.nonzeroBitCount
     }
 
+    // Words are addressed through a pointer to the tuple: a switch per access (the tuple has
+    // no subscript) cost more than the bit operations themselves.
     @inline(__always) func word(_ i: Int) -> UInt64 {
-        switch i {
-        case 0: return w.0
-        case 1: return w.1
-        case 2: return w.2
-        case 3: return w.3
-        case 4: return w.4
-        case 5: return w.5
-        case 6: return w.6
-        default: return w.7
-        }
+        withUnsafeBytes(of: w) { $0.load(fromByteOffset: i &* 8, as: UInt64.self) }
     }
 
     @inline(__always) mutating func setWord(_ i: Int, _ v: UInt64) {
-        switch i {
-        case 0: w.0 = v
-        case 1: w.1 = v
-        case 2: w.2 = v
-        case 3: w.3 = v
-        case 4: w.4 = v
-        case 5: w.5 = v
-        case 6: w.6 = v
-        default: w.7 = v
-        }
+        withUnsafeMutableBytes(of: &w) { $0.storeBytes(of: v, toByteOffset: i &* 8, as: UInt64.self) }
     }
 
     /// Mask of bits [lo, hi) within word i (page numbers 0..<512).
@@ -57,8 +41,8 @@ struct Bitmap512: Equatable {
         let base = i * 64
         let a = max(lo - base, 0), b = min(hi - base, 64)
         if a >= b { return 0 }
-        let upper: UInt64 = b == 64 ? ~0 : (UInt64(1) << UInt64(b)) - 1
-        let lower: UInt64 = (UInt64(1) << UInt64(a)) - 1
+        let upper: UInt64 = b == 64 ? ~0 : (UInt64(1) &<< UInt64(b)) &- 1
+        let lower: UInt64 = (UInt64(1) &<< UInt64(a)) &- 1
         return upper & ~lower
     }
 
@@ -66,14 +50,24 @@ struct Bitmap512: Equatable {
     @inline(__always) mutating func set(_ lo: Int, _ hi: Int) {
         if lo <= 0 && hi >= 512 { self = .full; return }
         guard lo < hi else { return }
-        for i in (lo >> 6)...((hi - 1) >> 6) { setWord(i, word(i) | Bitmap512.mask(word: i, lo: lo, hi: hi)) }
+        withUnsafeMutableBytes(of: &w) { words in
+            for i in (lo >> 6)...((hi - 1) >> 6) {
+                let v = words.load(fromByteOffset: i &* 8, as: UInt64.self) | Bitmap512.mask(word: i, lo: lo, hi: hi)
+                words.storeBytes(of: v, toByteOffset: i &* 8, as: UInt64.self)
+            }
+        }
     }
 
     /// Clears pages [lo, hi).
     @inline(__always) mutating func clear(_ lo: Int, _ hi: Int) {
         if lo <= 0 && hi >= 512 { self = Bitmap512(); return }
         guard lo < hi else { return }
-        for i in (lo >> 6)...((hi - 1) >> 6) { setWord(i, word(i) & ~Bitmap512.mask(word: i, lo: lo, hi: hi)) }
+        withUnsafeMutableBytes(of: &w) { words in
+            for i in (lo >> 6)...((hi - 1) >> 6) {
+                let v = words.load(fromByteOffset: i &* 8, as: UInt64.self) & ~Bitmap512.mask(word: i, lo: lo, hi: hi)
+                words.storeBytes(of: v, toByteOffset: i &* 8, as: UInt64.self)
+            }
+        }
     }
 
     @inline(__always) func test(_ p: Int) -> Bool { word(p >> 6) & (UInt64(1) << UInt64(p & 63)) != 0 }
@@ -125,6 +119,11 @@ struct Bitmap512: Equatable {
     /// Builds a bitmap from a residency block's runs (page numbers 0..<512).
     init(runs: [PageRun]) {
         for r in runs { set(Int(r.start), Int(min(UInt64(r.start) + UInt64(r.count), 512))) }
+    }
+
+    /// Same, from a residency block in the reader's arena (TraceReader.nextEvent).
+    @inline(__always) init(runs: inout ResidencyView.Runs) {
+        while let r = runs.next() { set(Int(r.start), Int(min(UInt64(r.start) + UInt64(r.count), 512))) }
     }
 
     init() {}

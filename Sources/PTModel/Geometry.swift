@@ -28,6 +28,10 @@ enum PolicyIndex {
     static let noneBit: UInt8 = 1 << 0
     static let idealBit: UInt8 = 1 << 3
     static func bit(_ i: Int) -> UInt8 { UInt8(1) << UInt8(i) }
+    /// 1 in the lanes of the policies whose bits are set, for counting several at once.
+    @inline(__always) static func lanes(_ bits: UInt8) -> SIMD4<UInt64> {
+        SIMD4<UInt64>(UInt64(bits & 1), UInt64(bits >> 1 & 1), UInt64(bits >> 2 & 1), UInt64(bits >> 3 & 1))
+    }
     static func index(_ p: Policy) -> Int {
         switch p {
         case .none: return 0

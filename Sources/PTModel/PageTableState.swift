@@ -89,14 +89,29 @@ struct PageTableState {
 
     /// __pmd_alloc (and __pud_alloc above it) for kernel policy i.
     @inline(__always) mutating func pmdAlloc(_ i: Int, _ region: UInt64) {
-        let bit = PolicyIndex.bit(i)
-        var added = false
-        pmds[region, default: RegionState()].setBit(bit, added: &added)
-        guard added else { return }
-        pmd[i] &+= 1
-        var pudAdded = false
-        puds[region >> 9, default: RegionState()].setBit(bit, added: &pudAdded)
-        if pudAdded { pud[i] &+= 1 }
+        pmdAlloc(bits: PolicyIndex.bit(i), region)
+    }
+
+    /// pteAlloc for every kernel policy in `bits` at once (one lookup per map, not one per
+    /// policy; the counts are per policy, so the order does not matter).
+    @inline(__always) mutating func pteAlloc(bits: UInt8, _ b: UInt64, _ s: inout BlockState) {
+        let new = bits & ~s.tables
+        guard new != 0 else { return }
+        s.tables |= new
+        pte &+= PolicyIndex.lanes(new)
+        if s.everFreed & new != 0 { reallocated &+= PolicyIndex.lanes(s.everFreed & new) }
+        pmdAlloc(bits: new, b >> blocksPerPMDRegionShift)
+    }
+
+    /// pmdAlloc for every policy in `bits` at once.
+    @inline(__always) mutating func pmdAlloc(bits: UInt8, _ region: UInt64) {
+        var added: UInt8 = 0
+        pmds[region, default: RegionState()].setBits(bits, added: &added)
+        guard added != 0 else { return }
+        pmd &+= PolicyIndex.lanes(added)
+        var pudAdded: UInt8 = 0
+        puds[region >> 9, default: RegionState()].setBits(added, added: &pudAdded)
+        if pudAdded != 0 { pud &+= PolicyIndex.lanes(pudAdded) }
     }
 
     /// Frees kernel policy i's PTE page for the block (free_pte_range, try_to_free_pte, ...).
@@ -115,20 +130,16 @@ struct PageTableState {
     /// a PMD page and a PUD page above it.
     @inline(__always) mutating func requireKernelTables(_ b: UInt64, _ s: inout BlockState) {
         if s.huge {
-            let region = b >> blocksPerPMDRegionShift
-            for i in 0..<3 {
-                if s.deposit { pteAlloc(i, b, &s) } else { pmdAlloc(i, region) }
-            }
+            if s.deposit { pteAlloc(bits: PolicyIndex.kernelMask, b, &s) }
+            else { pmdAlloc(bits: PolicyIndex.kernelMask, b >> blocksPerPMDRegionShift) }
             return
         }
         if s.pop.isEmpty { return }
         // none and pt-reclaim need the page for any entry (lazyfree ones included).
-        if s.tables & 0b011 != 0b011 {
-            pteAlloc(PolicyIndex.none, b, &s)
-            pteAlloc(PolicyIndex.ptReclaim, b, &s)
-        }
+        var need: UInt8 = 0b011
         // refcount needs it unless every entry is lazyfree and discarded (--lazyfree discard).
-        if s.tables & 0b100 == 0 && !effectivePop(b, s).isEmpty { pteAlloc(PolicyIndex.refcount, b, &s) }
+        if s.tables & 0b100 == 0 && !effectivePop(b, s).isEmpty { need |= 0b100 }
+        pteAlloc(bits: need, b, &s)
     }
 
     // MARK: ideal
@@ -194,17 +205,18 @@ struct PageTableState {
     /// the tables it requires under every policy; tables of pages that vanished stay under the
     /// kernel policies (nothing recorded freed them) and go under ideal.
     mutating func observe(_ b: UInt64, pop: Bitmap512, huge: Bool) {
-        guard var s = blocks[b] else {
+        guard let at = blocks.index(of: b) else {
             if pop.isEmpty && !huge { return }  // nothing known, nothing there: no state needed
             var fresh = BlockState()
             observeInto(b, &fresh, pop: pop, huge: huge)
             blocks[b] = fresh
             return
         }
+        var s = blocks.value(at: at)
         // Unchanged population (the common case) changes nothing.
         if !huge && !s.huge && s.pop == pop { return }
         observeInto(b, &s, pop: pop, huge: huge)
-        blocks[b] = s
+        blocks.setValue(s, at: at)  // observeInto adds no block
     }
 
     private mutating func observeInto(_ b: UInt64, _ s: inout BlockState, pop: Bitmap512, huge: Bool) {
@@ -229,6 +241,11 @@ struct PageTableState {
 }
 
 extension RegionState {
+    @inline(__always) mutating func setBits(_ bits: UInt8, added: inout UInt8) {
+        added = bits & ~tables
+        tables |= bits
+    }
+
     @inline(__always) mutating func setBit(_ bit: UInt8, added: inout Bool) {
         added = tables & bit == 0
         tables |= bit

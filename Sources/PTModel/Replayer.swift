@@ -54,11 +54,18 @@ public struct Replayer: TraceReplaying {
     }
 
     @inline(__always)
-    mutating func consumeCall(_ call: Call) {
+    mutating func consumeCall(_ call: Call) { consume(call, residency: nil) }
+
+    /// consume(.call(call)) for TraceReader.nextEvent's `.call`: the residency comes as a view
+    /// of the reader's arena (`residency`), or else from `call.residency`.
+    public mutating func consume(_ call: Call, residency view: ResidencyView?) {
         accounting.advance(to: call.time)
         let slot = sites.slot(call.stack)
         // The residency is the population just before the call, whether or not it succeeded.
-        if let r = call.residency {
+        if let r = view {
+            observeResidency(r)
+            accounting.notePeak(model)
+        } else if let r = call.residency {
             observeResidency(r)
             accounting.notePeak(model)
         }
@@ -89,6 +96,25 @@ public struct Replayer: TraceReplaying {
             switch entry.kind {
             case .pte(let runs): model.observe(entry.block, pop: Bitmap512(runs: runs), huge: false)
             case .huge: model.observe(entry.block, pop: .full, huge: true)
+            }
+            next = entry.block &+ 1
+        }
+        if next < end { observeEmpty(next, end) }
+    }
+
+    /// Same, from the reader's arena.
+    @inline(__always)
+    private mutating func observeResidency(_ r: ResidencyView) {
+        var next = r.firstBlock
+        let end = r.firstBlock &+ r.blockCount
+        var blocks = r.blocks
+        while let entry = blocks.next() {
+            if entry.block > next { observeEmpty(next, entry.block) }
+            if entry.huge {
+                model.observe(entry.block, pop: .full, huge: true)
+            } else {
+                var runs = entry.runs
+                model.observe(entry.block, pop: Bitmap512(runs: &runs), huge: false)
             }
             next = entry.block &+ 1
         }

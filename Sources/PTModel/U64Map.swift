@@ -36,6 +36,25 @@ struct U64Map<Value> {
 
     @inline(__always) func contains(_ key: UInt64) -> Bool { keyStore[slot(key)] == key }
 
+    /// The slot index of a stored key, for a read-modify-write with one probe: value(at:),
+    /// then setValue(_:at:). Valid until the next insertion.
+    @inline(__always) func index(of key: UInt64) -> Int? {
+        let i = slot(key)
+        return keyStore[i] == key ? i : nil
+    }
+
+    @inline(__always) func value(at i: Int) -> Value { valStore[i] }
+
+    /// The slot of `key`, inserted with `value` first if absent.
+    @inline(__always) mutating func slotInserting(_ key: UInt64, _ value: Value) -> Int {
+        let i = slot(key)
+        if keyStore[i] == key { return i }
+        insert(key, value, at: i)
+        return slot(key)
+    }
+
+    @inline(__always) mutating func setValue(_ value: Value, at i: Int) { valStore[i] = value }
+
     subscript(key: UInt64) -> Value? {
         @inline(__always) get {
             let i = slot(key)
@@ -59,6 +78,13 @@ struct U64Map<Value> {
         @inline(__always) set {
             let i = slot(key)
             if keyStore[i] == key { valStore[i] = newValue } else { insert(key, newValue, at: i) }
+        }
+        // In place, with one probe when the key is stored (two when it is inserted).
+        @inline(__always) _modify {
+            let i = slotInserting(key, value)
+            var v = valStore[i]
+            defer { valStore[i] = v }
+            yield &v
         }
     }
 

@@ -31,7 +31,9 @@ extension PageTableState {
     /// zap_pte_range's work on one block (see above).
     @inline(__always)
     private mutating func zap_pte_block(_ b: UInt64, _ zs: UInt64, _ ze: UInt64, eligibleVMA: Bool, kind: ZapKind) {
-        guard var s = blocks[b], s.tables != 0 || s.huge || !s.pop.isEmpty else { return }
+        guard let at = blocks.index(of: b) else { return }
+        var s = blocks.value(at: at)
+        guard s.tables != 0 || s.huge || !s.pop.isEmpty else { return }
         let bStart = b << 21
         let lo = zs > bStart ? Int((zs - bStart) >> 12) : 0
         let hi = ze &- bStart < pmdSize ? Int((ze - bStart) >> 12) : 512
@@ -67,7 +69,7 @@ extension PageTableState {
         requireKernelTables(b, &s)
         idealUpdate(b, &s, before: before)
         if kind != .unmap && before.pte && s.tables & PolicyIndex.noneBit != 0 && s.tables & PolicyIndex.idealBit == 0 { callLeftEmpty += 1 }
-        blocks[b] = s
+        blocks.setValue(s, at: at)  // no block was added since the lookup
     }
 
     /// madvise_free_pte_range (mm/madvise.c), anonymous private VMAs only: present pages become

@@ -28,6 +28,11 @@ struct Cursor {
         guard p < end else { throw .short }
         let b = p.pointee
         if b < 0x80 { p += 1; return UInt64(b) }
+        // Two bytes (most deltas) inline too.
+        if end - p >= 2 {
+            let b1 = p[1]
+            if b1 < 0x80 { p += 2; return UInt64(b & 0x7f) | UInt64(b1) &<< 7 }
+        }
         return try uvLong()
     }
 

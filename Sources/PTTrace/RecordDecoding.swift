@@ -157,7 +157,15 @@ extension TraceReader {
         return Int32(e)
     }
 
+    /// A call record with its residency copied into the `Call` (the owning form of next()).
     @inline(__always) func decodeCall(_ tag: UInt8, _ c: inout Cursor, _ r: inout Registers) throws(DecodeStop) -> Call {
+        var call = try decodeCallArguments(tag, &c, &r)
+        if tag & Tag.residencyFlag != 0 { call.residency = try decodeResidency(&c, anchor: anchor(call.kind)).residency }
+        return call
+    }
+
+    /// A call record up to its residency block (left at the cursor); `residency` is nil.
+    @inline(__always) func decodeCallArguments(_ tag: UInt8, _ c: inout Cursor, _ r: inout Registers) throws(DecodeStop) -> Call {
         let type = tag & Tag.typeMask
         let failed = tag & Tag.failedFlag != 0
         r.time &+= try c.uv()
@@ -243,10 +251,7 @@ extension TraceReader {
             if failed { err = try errnoValue(&c) } else { result = try addr(&c, &r) }
             kind = .sbrk(increment: inc, newBreak: newBreak, result: result)
         }
-        var residency: Residency? = nil
-        if tag & Tag.residencyFlag != 0 { residency = try decodeResidency(&c, anchor: anchor(kind)) }
-        return Call(time: r.time, tid: tid, stack: r.stack, kind: kind, errno: err,
-                    residency: residency)
+        return Call(time: r.time, tid: tid, stack: r.stack, kind: kind, errno: err)
     }
 
     /// The call's ANCHOR address (ptreclaim_trace.h, RESIDENCY): its first_block is a delta
@@ -265,7 +270,9 @@ extension TraceReader {
         }
     }
 
-    func decodeResidency(_ c: inout Cursor, anchor: UInt64) throws(DecodeStop) -> Residency {
+    /// The residency block, decoded into the reader's arena (no allocation per record, bar
+    /// BITMAP and PTE_DIFF blocks).
+    func decodeResidency(_ c: inout Cursor, anchor: UInt64) throws(DecodeStop) -> ResidencyView {
         let firstAt = c.p
         let delta = try c.sv()
         let anchorBlock = Int64(bitPattern: anchor >> 21)
@@ -280,8 +287,8 @@ extension TraceReader {
             throw c.corrupt("residency blocks \(first)+\(n) beyond the address space")
         }
         let endBlock = first + UInt64(n)
-        var listed: [BlockPopulation] = []
-        listed.reserveCapacity(min(nlisted, Limits.reserve))
+        let listed = residencyArena
+        listed.reset()
         var next = first
         for _ in 0..<nlisted {
             let gapAt = c.p
@@ -294,7 +301,7 @@ extension TraceReader {
             let block = next + gap
             next = block + 1
             if kind == Tag.blockHuge {
-                listed.append(BlockPopulation(block: block, kind: .huge))
+                listed.addBlock(block, huge: true)
                 continue
             }
             if kind == Tag.blockBitmap {
@@ -310,7 +317,8 @@ extension TraceReader {
                 c.p += 64
                 let runs = bits.runs()
                 guard !runs.isEmpty else { throw .corrupt(at: gapAt, "residency bitmap of block \(block) is empty") }
-                listed.append(BlockPopulation(block: block, kind: .pte(runs: runs)))
+                listed.addBlock(block, huge: false)
+                for run in runs { listed.addRun(run) }
                 continue
             }
             var previous: BlockBits? = nil
@@ -321,8 +329,7 @@ extension TraceReader {
                 previous = p
             }
             let nruns = try c.count("residency run count", max: Limits.pagesPerBlock / 2 + 1)
-            var runs: [PageRun] = []
-            runs.reserveCapacity(nruns)
+            listed.addBlock(block, huge: false)
             var page: UInt64 = 0
             for _ in 0..<nruns {
                 let at = c.p
@@ -331,17 +338,18 @@ extension TraceReader {
                 guard count > 0, start < Limits.pagesPerBlock, count <= Limits.pagesPerBlock - start else {
                     throw .corrupt(at: at, "residency run outside the 512 pages of a block")
                 }
-                runs.append(PageRun(start: UInt32(start), count: UInt32(count)))
+                listed.addRun(PageRun(start: UInt32(start), count: UInt32(count)))
                 page = start + count
             }
             if var bits = previous { // the runs are the pages that changed: apply them
-                bits.toggle(runs)
-                runs = bits.runs()
+                bits.toggle(listed.lastBlockRuns)
+                listed.dropLastBlockRuns()
+                let runs = bits.runs()
                 guard !runs.isEmpty else { throw .corrupt(at: gapAt, "residency DIFF leaves block \(block) empty") }
+                for run in runs { listed.addRun(run) }
             }
-            listed.append(BlockPopulation(block: block, kind: .pte(runs: runs)))
         }
-        return Residency(firstBlock: first, blockCount: UInt64(n), listed: listed)
+        return listed.view(firstBlock: first, blockCount: UInt64(n))
     }
 
     func decodeMap(_ c: inout Cursor, _ r: inout Registers) throws(DecodeStop) -> SnapshotMapping {

@@ -29,6 +29,13 @@ enum Step {
     case end
 }
 
+/// What nextEvent() read: a call record (left in `reader.call` and `reader.callResidency`) or
+/// any other record.
+public enum TraceEvent {
+    case call
+    case record(TraceRecord)
+}
+
 public struct TraceReader {
     public let path: String
     /// The HEADER record, read by init.
@@ -41,6 +48,8 @@ public struct TraceReader {
     public var offset: UInt64 { buffer.fileOffset(buffer.start) }
 
     let buffer: FileBuffer
+    /// Where decodeResidency puts the residency of the record being decoded.
+    let residencyArena = ResidencyArena()
     var regs = Registers()
     var tid: UInt32 = 0
     /// Stack nodes defined so far: valid stack numbers are 0...stackNodes.
@@ -56,9 +65,13 @@ public struct TraceReader {
     var snapshotMapsLeft = 0
     var headerRead = false
     /// Previous population of each block listed by a residency block (BlockPopulationCache.swift).
-    var blockPopulation: [UInt64: BlockBits] = [:]
+    var blockPopulation = BlockPopulationMap()
     var finished = false
     var failure: TraceError?
+    /// The call of the last `.call` from nextEvent(); its `residency` is nil, see callResidency.
+    public private(set) var call = Call(time: 0, tid: 0, stack: 0, kind: .munmap(address: 0, length: 0))
+    /// The residency of `call`, in the reader's arena: valid until the next nextEvent()/next().
+    public private(set) var callResidency: ResidencyView?
 
     public init(path: String) throws {
         self.path = path
@@ -78,6 +91,40 @@ public struct TraceReader {
                              message: "HEADER page_size \(ps) is not a power of two")
         }
         pageShift = UInt64(ps.trailingZeroBitCount)
+    }
+
+    /// Like next(), for replay at full speed: a call record outside a snapshot is not wrapped
+    /// in a TraceRecord but left in `call`, its residency block in `callResidency` as a view of
+    /// the reader's reused arena (no allocation, no copy), and `.call` is returned. Any other record, and
+    /// a call cut by the end of the buffer, comes as `.record` exactly as next() yields it.
+    public mutating func nextEvent() throws(TraceError) -> TraceEvent? {
+        if !finished && headerRead && !inSnapshot && failure == nil {
+            let base = UnsafePointer(buffer.base)
+            var c = Cursor(p: base + buffer.start, end: base + buffer.end)
+            if c.p < c.end {
+                let tag = c.p.pointee
+                let type = tag & Tag.typeMask
+                if type >= Tag.mmap && type <= Tag.sbrk {
+                    var r = regs
+                    c.p += 1
+                    do {
+                        // Straight into `call` (a move; a cut record leaves it unused).
+                        call = try decodeCallArguments(tag, &c, &r)
+                        callResidency = tag & Tag.residencyFlag != 0
+                            ? try decodeResidency(&c, anchor: anchor(call.kind)) : nil
+                        buffer.start = c.p - base
+                        regs = r
+                        if let v = callResidency { rememberPopulation(v) }
+                        return .call
+                    } catch {
+                        // Cut by the buffer's end or corrupt: next() decodes it again from its
+                        // first byte, refilling or reporting as usual.
+                    }
+                }
+            }
+        }
+        guard let record = try next() else { return nil }
+        return .record(record)
     }
 
     /// Magic and format version (bytes 0..<12).

@@ -70,26 +70,8 @@ public struct TraceSummary: Sendable {
             lastNs = t.time
             return
         case .call(let c):
-            lastNs = c.time
-            if c.errno != nil { failedCalls += 1 }
-            switch c.kind {
-            case .mmap(_, _, _, _, _, _, let is64, _):
-                calls.mmap += 1
-                if is64 { mmap64Calls += 1 }
-            case .munmap: calls.munmap += 1
-            case .mremap: calls.mremap += 1
-            case .madvise(_, _, _, let posix):
-                calls.madvise += 1
-                if posix { posixMadviseCalls += 1 }
-            case .processMadvise:
-                calls.madvise += 1
-                processMadviseCalls += 1
-            case .mprotect(_, _, _, let pkey):
-                calls.mprotect += 1
-                if pkey != -1 { pkeyMprotectCalls += 1 }
-            case .brk: calls.brk += 1
-            case .sbrk: calls.sbrk += 1
-            }
+            addCall(c)
+            return
         case .snapshot(let s):
             snapshots += 1
             lastNs = s.time
@@ -99,6 +81,32 @@ public struct TraceSummary: Sendable {
             lost &+= n
         case .stack, .module:
             break
+        }
+        events += 1
+    }
+
+    /// add(.call(c)) without wrapping the call (TraceReader.nextEvent's `.call`).
+    @inlinable
+    public mutating func addCall(_ c: Call) {
+        lastNs = c.time
+        if c.errno != nil { failedCalls += 1 }
+        switch c.kind {
+        case .mmap(_, _, _, _, _, _, let is64, _):
+            calls.mmap += 1
+            if is64 { mmap64Calls += 1 }
+        case .munmap: calls.munmap += 1
+        case .mremap: calls.mremap += 1
+        case .madvise(_, _, _, let posix):
+            calls.madvise += 1
+            if posix { posixMadviseCalls += 1 }
+        case .processMadvise:
+            calls.madvise += 1
+            processMadviseCalls += 1
+        case .mprotect(_, _, _, let pkey):
+            calls.mprotect += 1
+            if pkey != -1 { pkeyMprotectCalls += 1 }
+        case .brk: calls.brk += 1
+        case .sbrk: calls.sbrk += 1
         }
         events += 1
     }

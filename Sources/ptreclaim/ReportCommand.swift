@@ -68,12 +68,19 @@ struct Report: ParsableCommand {
         summary.add(header)
         replayer.consume(header)
         var n: UInt64 = 0
-        while let record = try reader.next() {
-            summary.add(record)
-            replayer.consume(record)
-            switch record {
-            case .stack, .module: stacks.add(record)
-            default: break
+        while let event = try reader.nextEvent() {
+            switch event {
+            case .call:
+                // The common case, read without wrapping or copying (see nextEvent).
+                summary.addCall(reader.call)
+                replayer.consume(reader.call, residency: reader.callResidency)
+            case .record(let record):
+                summary.add(record)
+                replayer.consume(record)
+                switch record {
+                case .stack, .module: stacks.add(record)
+                default: break
+                }
             }
             n &+= 1
             if n & 0xffff == 0 { progress.update(offset: reader.offset) }
