@@ -86,12 +86,28 @@ static int may_write(void)
            ptr_raw_getpid() == ptr_state.owner_pid;
 }
 
-void ptr_record_fork(pid_t child)
+/* Enter the recorder for a lifecycle record (0: this thread may not write now); the program's
+ * errno is kept for lifecycle_end. */
+static int lifecycle_begin(int *saved_errno)
 {
     if (!may_write())
-        return;
-    int saved_errno = errno;
+        return 0;
+    *saved_errno = errno;
     ptr_enter();
+    return 1;
+}
+
+static void lifecycle_end(int saved_errno)
+{
+    ptr_leave();
+    errno = saved_errno;
+}
+
+void ptr_record_fork(pid_t child)
+{
+    int saved_errno;
+    if (!lifecycle_begin(&saved_errno))
+        return;
     if (ptr_state.recording) {
         ptr_lost_flush();
         ptr_rec_begin(PTR_REC_FORK);
@@ -99,16 +115,14 @@ void ptr_record_fork(pid_t child)
         ptr_put_uv((uint64_t)child);
         ptr_rec_commit();
     }
-    ptr_leave();
-    errno = saved_errno;
+    lifecycle_end(saved_errno);
 }
 
 void ptr_exec_begin(const char *path)
 {
-    if (!may_write())
+    int saved_errno;
+    if (!lifecycle_begin(&saved_errno))
         return;
-    int saved_errno = errno;
-    ptr_enter();
     if (ptr_state.recording) {
         ptr_lost_flush();
         ptr_snapshot_write(PTR_SNAP_EXEC);
@@ -118,22 +132,19 @@ void ptr_exec_begin(const char *path)
         ptr_rec_commit();
         ptr_file_trim(); /* if the exec succeeds, the file ends here, without a zero tail */
     }
-    ptr_leave();
-    errno = saved_errno;
+    lifecycle_end(saved_errno);
 }
 
 void ptr_exec_failed(int err)
 {
-    if (!may_write())
+    int saved_errno;
+    if (!lifecycle_begin(&saved_errno))
         return;
-    int saved_errno = errno;
-    ptr_enter();
     if (ptr_state.recording) {
         ptr_rec_begin(PTR_REC_EXEC_FAILED);
         ptr_put_time(ptr_now_ns());
         ptr_put_uv((uint64_t)err);
         ptr_rec_commit();
     }
-    ptr_leave();
-    errno = saved_errno;
+    lifecycle_end(saved_errno);
 }

@@ -5,6 +5,7 @@
  * zap entries or free page tables.
  */
 #include "call_record.h"
+#include "proc_file.h"
 #include "real_functions.h"
 #include "ptreclaim_trace.h"
 
@@ -110,44 +111,41 @@ PTR_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
     return r;
 }
 
-PTR_EXPORT int madvise(void *addr, size_t len, int advice)
+/* madvise and posix_madvise share one record: bit 0 of advice_fn tells the entry point, and
+ * posix_madvise returns its error number instead of setting errno. */
+static int forward_advice(void *addr, size_t len, int advice, int posix)
 {
-    const void *caller = PTR_CALLER;
+    return posix ? ptr_forward_posix_madvise(addr, len, advice)
+                 : ptr_forward_madvise(addr, len, advice);
+}
+
+static int record_advice(void *addr, size_t len, int advice, int posix, const void *caller)
+{
     struct ptr_call c;
     if (!ptr_call_begin(&c, caller))
-        return ptr_forward_madvise(addr, len, advice);
+        return forward_advice(addr, len, advice, posix);
     if (ptr_advice_releases(advice))
         ptr_call_residency(&c, (uint64_t)(uintptr_t)addr, len);
-    int r = ptr_forward_madvise(addr, len, advice);
+    int r = forward_advice(addr, len, advice, posix);
     int e = errno;
     ptr_call_record(&c, PTR_REC_MADVISE, r != 0);
     ptr_put_addr((uint64_t)(uintptr_t)addr);
     ptr_put_len(len);
-    ptr_put_uv((uint64_t)(uint32_t)advice << 1); /* advice_fn: bit 0 = posix_madvise */
+    ptr_put_uv((uint64_t)(uint32_t)advice << 1 | (posix ? 1 : 0)); /* advice_fn */
     if (r != 0)
-        ptr_put_uv((uint64_t)e);
+        ptr_put_uv((uint64_t)(posix ? r : e));
     ptr_call_end(&c, e);
     return r;
 }
 
+PTR_EXPORT int madvise(void *addr, size_t len, int advice)
+{
+    return record_advice(addr, len, advice, 0, PTR_CALLER);
+}
+
 PTR_EXPORT int posix_madvise(void *addr, size_t len, int advice)
 {
-    const void *caller = PTR_CALLER;
-    struct ptr_call c;
-    if (!ptr_call_begin(&c, caller))
-        return ptr_forward_posix_madvise(addr, len, advice);
-    if (ptr_advice_releases(advice))
-        ptr_call_residency(&c, (uint64_t)(uintptr_t)addr, len);
-    int r = ptr_forward_posix_madvise(addr, len, advice); /* returns the error, errno untouched */
-    int e = errno;
-    ptr_call_record(&c, PTR_REC_MADVISE, r != 0);
-    ptr_put_addr((uint64_t)(uintptr_t)addr);
-    ptr_put_len(len);
-    ptr_put_uv((uint64_t)(uint32_t)advice << 1 | 1); /* advice_fn: posix_madvise */
-    if (r != 0)
-        ptr_put_uv((uint64_t)r);
-    ptr_call_end(&c, e);
-    return r;
+    return record_advice(addr, len, advice, 1, PTR_CALLER);
 }
 
 /* process_madvise's iovec array, copied safely (the program's pointer may be bad: the kernel
@@ -171,14 +169,8 @@ static int pidfd_is_self(int pidfd)
 {
     char path[64], buf[512];
     snprintf(path, sizeof path, "/proc/self/fdinfo/%d", pidfd);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (ptr_read_proc_file(path, buf, sizeof buf) <= 0)
         return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
     const char *p = strstr(buf, "\nPid:");
     return p && strtol(p + 5, NULL, 10) == (long)ptr_state.owner_pid;
 }

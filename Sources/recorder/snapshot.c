@@ -14,6 +14,7 @@
  * recorder lock held.
  */
 #include "snapshot.h"
+#include "proc_file.h"
 #include "encoder.h"
 #include "pagemap.h"
 #include "raw.h"
@@ -57,26 +58,6 @@ static int buf_reserve(struct raw_buf *b, size_t need, size_t keep)
 
 /* ---- /proc/self/status ----------------------------------------------------------------- */
 
-/* Reads a whole small /proc file into buf (NUL-terminated); returns its length or -1. */
-static long read_small_file(const char *path, char *buf, size_t cap)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    size_t len = 0;
-    while (len + 1 < cap) {
-        ssize_t r = read(fd, buf + len, cap - 1 - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-    }
-    close(fd);
-    buf[len] = 0;
-    return (long)len;
-}
-
 /* Value in kB of the "Key:   123 kB" line, or -1 when absent. */
 static int64_t status_field(const char *text, const char *key)
 {
@@ -104,7 +85,7 @@ static int64_t status_field(const char *text, const char *key)
 int ptr_read_status(uint64_t *vmpte_kb, uint64_t *vmrss_kb)
 {
     char buf[4096]; /* /proc/self/status is about 1.5 KiB; VmRSS and VmPTE come early */
-    if (read_small_file("/proc/self/status", buf, sizeof buf) <= 0)
+    if (ptr_read_proc_file("/proc/self/status", buf, sizeof buf) <= 0)
         return -1;
     int64_t pte = status_field(buf, "VmPTE");
     int64_t rss = status_field(buf, "VmRSS");

@@ -2,6 +2,7 @@
  * Trace file naming (see trace_naming.h).
  */
 #include "trace_naming.h"
+#include "proc_file.h"
 #include "raw.h"
 #include "state.h"
 #include "trace_file.h"
@@ -18,14 +19,8 @@
 uint64_t ptr_proc_start_ticks(void)
 {
     char buf[1024];
-    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (ptr_read_proc_file("/proc/self/stat", buf, sizeof buf) <= 0)
         return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
     char *p = strrchr(buf, ')');
     if (!p)
         return 0;

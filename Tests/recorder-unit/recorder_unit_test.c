@@ -868,6 +868,6 @@ int main(int argc, char **argv)
     test_probe();
     if (argc > 1 && strcmp(argv[1], "--bench") == 0)
         bench();
-    printf("%d checks, %d failures\n", checks, failures);
+    printf("recorder-unit: %d passed, %d failed\n", checks - failures, failures);
     return failures ? 1 : 0;
 }

@@ -9,5 +9,6 @@ cc -O2 -g -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE \
    -I"$root/Sources/CPTFormat/include" -I"$root/Sources/recorder" -I"$here" \
    -o "$out" "$here/recorder_unit_test.c" "$here/test_encoder.c" \
    "$root/Sources/recorder/pagemap.c" "$root/Sources/recorder/residency.c" \
-   "$root/Sources/recorder/snapshot.c" "$root/Sources/recorder/probe.c"
+   "$root/Sources/recorder/snapshot.c" "$root/Sources/recorder/probe.c" \
+   "$root/Sources/recorder/proc_file.c"
 exec "$out" "$@"

@@ -84,3 +84,25 @@ ship() {
 
 # rcli ARGS...: redis-cli against the recipe's server ($PORT), bounded like everything else.
 rcli() { timeout 30 redis-cli -h 127.0.0.1 -p "$PORT" "$@"; }
+
+# start_redis: start Debian's redis-server under the recorder on a free port ($PORT), with no
+# persistence and its working dir in $WORK, and wait until it answers PING.
+start_redis() {
+    PORT=$(free_port)
+    mkdir -p "$WORK/redis"
+    record_bg 180 /usr/bin/redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no \
+        --dir "$WORK/redis" --daemonize no --logfile "$WORK/redis/log"
+    wait_for timeout 5 redis-cli -h 127.0.0.1 -p "$PORT" ping
+}
+
+# resp ARGS...: traces/recipes/resp_client.py against the recipe's server ($PORT), bounded.
+resp() { timeout 120 "$PYTHON" "$RECIPES_DIR/resp_client.py" "$PORT" "$@"; }
+
+# finish_redis: log the server's memory figures, shut it down without saving, wait for the
+# recorder to finish and ship the trace.
+finish_redis() {
+    rcli info memory | grep -E '^(used_memory|used_memory_rss|allocator_resident):' || true
+    rcli shutdown nosave || true
+    wait_server
+    ship
+}

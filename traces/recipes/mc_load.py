@@ -7,34 +7,25 @@ Deterministic (fixed seed); a few seconds. Values go into memcached's slab class
 pages that memcached keeps for good), so memory is reused, not returned: a negative control.
 """
 import random
-import socket
 import sys
+
+from lineconn import LineConn
 
 BATCH = 128
 
 
-class Conn:
+class Conn(LineConn):
     def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.buf = b""
+        super().__init__(port, "mc_load")
 
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise SystemExit("mc_load: connection closed by server")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
+    def reply(self, ok=(b"STORED", b"DELETED", b"NOT_FOUND", b"OK")):
+        line = self._line()
+        if line not in ok:
+            raise SystemExit("mc_load: unexpected reply %r" % line)
         return line
 
-    def pipeline(self, commands, ok=(b"STORED", b"DELETED", b"NOT_FOUND", b"OK")):
-        for i in range(0, len(commands), BATCH):
-            part = commands[i:i + BATCH]
-            self.sock.sendall(b"".join(part))
-            for _ in part:
-                reply = self._line()
-                if reply not in ok:
-                    raise SystemExit("mc_load: unexpected reply %r" % reply)
+    def pipeline(self, commands):
+        super().pipeline(commands, BATCH)
 
 
 def set_cmd(key, value):

@@ -7,11 +7,7 @@
 NAME=redis-flushall
 source "$(dirname "$0")/lib.sh"
 
-PORT=$(free_port)
-mkdir -p "$WORK/redis"
-record_bg 180 /usr/bin/redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no \
-    --dir "$WORK/redis" --daemonize no --logfile "$WORK/redis/log"
-wait_for timeout 5 redis-cli -h 127.0.0.1 -p "$PORT" ping
+start_redis
 
 # ~640k distinct keys (random key space of 10^9), 256 B values, pipelined.
 timeout 120 redis-benchmark -h 127.0.0.1 -p "$PORT" -t set -n 640000 -r 1000000000 -d 256 -P 16 -q 2>&1 | tr "\r" "\n" | tail -n 2
@@ -20,7 +16,4 @@ sleep 1
 rcli flushall
 rcli memory purge
 sleep 2   # let jemalloc's background thread finish and snapshots see the result
-rcli info memory | grep -E '^(used_memory|used_memory_rss|allocator_resident):' || true
-rcli shutdown nosave || true
-wait_server
-ship
+finish_redis

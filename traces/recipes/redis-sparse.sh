@@ -7,21 +7,14 @@
 NAME=redis-sparse
 source "$(dirname "$0")/lib.sh"
 
-PORT=$(free_port)
-mkdir -p "$WORK/redis"
-record_bg 180 /usr/bin/redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no \
-    --dir "$WORK/redis" --daemonize no --logfile "$WORK/redis/log"
-wait_for timeout 5 redis-cli -h 127.0.0.1 -p "$PORT" ping
+start_redis
 
 KEYS=8192
-timeout 120 "$PYTHON" "$RECIPES_DIR/resp_client.py" "$PORT" fill "$KEYS" 65536
+resp fill "$KEYS" 65536
 rcli dbsize
 sleep 1
-timeout 120 "$PYTHON" "$RECIPES_DIR/resp_client.py" "$PORT" delete-random "$KEYS" 0.75 4
+resp delete-random "$KEYS" 0.75 4
 rcli dbsize
 rcli memory purge
 sleep 2
-rcli info memory | grep -E '^(used_memory|used_memory_rss|allocator_resident):' || true
-rcli shutdown nosave || true
-wait_server
-ship
+finish_redis

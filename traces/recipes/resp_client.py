@@ -9,8 +9,9 @@ redis-sparse recipe: fill N keys with large values, delete a random fraction of 
 Commands are pipelined in batches so the run takes seconds, not minutes.
 """
 import random
-import socket
 import sys
+
+from lineconn import LineConn
 
 BATCH = 64
 
@@ -24,19 +25,9 @@ def encode(*args):
     return b"".join(out)
 
 
-class Conn:
+class Conn(LineConn):
     def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.buf = b""
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise SystemExit("resp_client: connection closed by server")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
+        super().__init__(port, "resp_client")
 
     def reply(self):
         """Read one reply; only the types our commands produce (+ - : $)."""
@@ -55,12 +46,7 @@ class Conn:
         return rest
 
     def pipeline(self, commands):
-        """Send commands in batches of BATCH, reading each batch's replies."""
-        for i in range(0, len(commands), BATCH):
-            part = commands[i:i + BATCH]
-            self.sock.sendall(b"".join(part))
-            for _ in part:
-                self.reply()
+        super().pipeline(commands, BATCH)
 
 
 def main(argv):
