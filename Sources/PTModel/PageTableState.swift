@@ -35,6 +35,10 @@ struct PageTableState {
     let discardLazy: Bool
     /// See ReplayOptions.inferUnrecordedZaps.
     var inferUnrecordedZaps = true
+    /// Blocks emptied with no recorded call whose cause was inferred (populationVanished):
+    /// reported, so a reader can tell how much of the agreement rests on the inference.
+    var inferredZaps: UInt64 = 0
+    var inferredLazyfreeDiscards: UInt64 = 0
 
     // Per-policy counters, indexed by PolicyIndex.
     var pte = SIMD4<UInt64>()

@@ -118,6 +118,11 @@ public struct ReplayResult: Sendable {
     /// Mappings that appeared or vanished between snapshots with no recorded call
     /// (glibc's internal calls, thread stacks, the recorder's own windows).
     public var unrecordedMappings: Int
+    /// Blocks that emptied with no recorded call inside one anonymous private VMA, replayed as
+    /// an unrecorded whole-block MADV_DONTNEED (`inferredZaps`) or as vmscan discarding
+    /// lazyfree pages (`inferredLazyfreeDiscards`); 0 with inferUnrecordedZaps off.
+    public var inferredZaps: UInt64 = 0
+    public var inferredLazyfreeDiscards: UInt64 = 0
     public var callSites: [CallSiteResult]
     public init(options: ReplayOptions, kernelPolicy: Policy?, policies: [Policy: PolicyResult],
                 observed: ObservedVmPTE?, validation: Validation?, unrecordedMappings: Int,

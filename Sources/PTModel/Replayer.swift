@@ -178,9 +178,13 @@ public struct Replayer: TraceReplaying {
             r.ptePagesReallocated = model.reallocated[i]
             results[p] = r
         }
-        return ReplayResult(options: options, kernelPolicy: validation.policy, policies: results,
-                            observed: validation.observed, validation: validation.validation,
-                            unrecordedMappings: unrecorded, callSites: sites.results())
+        var result = ReplayResult(options: options, kernelPolicy: validation.policy,
+                                  policies: results, observed: validation.observed,
+                                  validation: validation.validation,
+                                  unrecordedMappings: unrecorded, callSites: sites.results())
+        result.inferredZaps = model.inferredZaps
+        result.inferredLazyfreeDiscards = model.inferredLazyfreeDiscards
+        return result
     }
 }
 

@@ -110,11 +110,13 @@ extension PageTableState {
         let onlyLazy = !s.huge && s.pop.subtracting(lazy[b] ?? Bitmap512()).isEmpty
         let wasDeposit = s.huge && s.deposit
         if onlyLazy {
+            inferredLazyfreeDiscards += 1
             observe(b, pop: Bitmap512(), huge: false)
             var t = blocks[b]!
             pteFree(PolicyIndex.refcount, &t)
             blocks[b] = t
         } else {
+            inferredZaps += 1
             observe(b, pop: Bitmap512(), huge: false)
             var t = blocks[b]!
             if wasDeposit { for i in 0..<3 { pteFree(i, &t) } }

@@ -85,6 +85,8 @@ public enum JSONReport {
 
         // Extra keys (allowed by the contract; they do not change the meaning of the above).
         j.int("unrecorded_mappings", r.unrecordedMappings)
+        j.int("inferred_unrecorded_zaps", r.inferredZaps)
+        j.int("inferred_lazyfree_discards", r.inferredLazyfreeDiscards)
         j.open("call_sites", array: true)
         for site in input.topCallSites(topCallSites) {
             j.open()

@@ -57,6 +57,11 @@ public enum TextReport {
         }
 
         o += "\nUnrecorded mappings (appeared or vanished between snapshots with no recorded call): \(r.unrecordedMappings)\n"
+        if r.inferredZaps + r.inferredLazyfreeDiscards > 0 {
+            o += "Blocks emptied with no recorded call, cause inferred (docs/model.md): "
+                + "\(r.inferredZaps) as unrecorded whole-block MADV_DONTNEED, "
+                + "\(r.inferredLazyfreeDiscards) as lazyfree discard\n"
+        }
 
         let sites = input.topCallSites(topCallSites)
         o += "\nTop call sites by PTE pages left empty under `none`\n"

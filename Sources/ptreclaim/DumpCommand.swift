@@ -35,9 +35,9 @@ struct Dump: ParsableCommand {
                 if case .trailer(let t) = rec { trailer = t }
                 out.line(fmt.line(rec))
             }
-        } catch let e as TraceError {
+        } catch {
             out.flush()
-            throw userError(e.description, status: Status.badTrace)
+            throw userError(error.description, status: Status.badTrace)
         }
         var end = "# end: \(count) records after the header, "
         end += reader.truncated ? "TRUNCATED (no trailer)" : "complete"

@@ -36,6 +36,10 @@ struct Report: ParsableCommand {
     @Option(name: .customLong("top"), help: ArgumentHelp("Call sites to list.", valueName: "n"))
     var topCallSites = 10
 
+    @Flag(name: .customLong("no-infer"),
+          help: "Do not infer the cause of blocks that emptied with no recorded call (glibc's internal madvise); see docs/model.md.")
+    var noInfer = false
+
     @Flag(name: .customLong("no-symbols"),
           help: "Do not read the modules' ELF symbol tables to name call-site frames.")
     var noSymbols = false
@@ -61,7 +65,8 @@ struct Report: ParsableCommand {
     func replay() throws -> ReportInput {
         var reader = try TraceReader(path: file)
         var summary = TraceSummary()
-        var replayer = Replayer(options: ReplayOptions(lazyfree: lazyfree.mode))
+        var replayer = Replayer(options: ReplayOptions(lazyfree: lazyfree.mode,
+                                                      inferUnrecordedZaps: !noInfer))
         var stacks = StackTable()
         var progress = Progress(file: file, size: reader.fileSize)
         let header = TraceRecord.header(reader.header)

@@ -9,7 +9,8 @@ pages that memcached keeps for good), so memory is reused, not returned: a negat
 import random
 import sys
 
-from lineconn import LineConn
+sys.dont_write_bytecode = True  # no __pycache__ in traces/ (the tree is committed)
+from lineconn import LineConn  # noqa: E402
 
 BATCH = 128
 

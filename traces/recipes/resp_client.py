@@ -11,7 +11,8 @@ Commands are pipelined in batches so the run takes seconds, not minutes.
 import random
 import sys
 
-from lineconn import LineConn
+sys.dont_write_bytecode = True  # no __pycache__ in traces/ (the tree is committed)
+from lineconn import LineConn  # noqa: E402
 
 BATCH = 64
 
