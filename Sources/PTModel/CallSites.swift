@@ -1,5 +1,7 @@
 // Attribution of page-table effects to call sites (the leaf stack node of each call).
 
+import PTTrace
+
 struct CallSiteAccum {
     var stack: UInt32
     var calls: UInt64 = 0

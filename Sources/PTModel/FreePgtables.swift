@@ -3,6 +3,8 @@
 // block lies in [floor, ceiling]; a PMD page iff its 1 GiB region does; a PUD page iff its
 // 512 GiB region does. floor/ceiling are the nearest surviving VMAs' vm_end/vm_start.
 
+import PTTrace
+
 extension PageTableState {
     /// Collects into keyScratch the keys of `dict` in [lo, hi), choosing between probing every
     /// key of the range and scanning the dictionary, whichever touches fewer entries.

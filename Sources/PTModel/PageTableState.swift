@@ -2,6 +2,8 @@
 // 2 MiB block, and each policy's own set of allocated PTE/PMD/PUD pages. Memory grows with the
 // blocks and regions the trace touches, never with the address space or the number of events.
 
+import PTTrace
+
 /// One 2 MiB block: its learned population and which policies hold a PTE page for it.
 struct BlockState {
     /// Non-none entries as last learned (residency, snapshot) and updated by modelled calls.

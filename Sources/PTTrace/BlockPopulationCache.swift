@@ -92,96 +92,38 @@ extension TraceReader {
     }
 }
 
-/// The previous populations by block index: open addressing with linear probing and a
-/// multiplicative (Fibonacci) hash, instead of a Dictionary, whose SipHash hashing and
-/// deletions took about a third of the replay of a format-2 trace. A key stays once inserted
-/// (like the model's block map, it follows the blocks the trace touched); forgetting a block
-/// marks it unknown.
+/// The previous populations by block index, in the same open-addressing map the model uses
+/// (a Dictionary's SipHash hashing and deletions took about a third of the replay of a
+/// format-2 trace). A key stays once inserted (it follows the blocks the trace touched);
+/// forgetting a block marks it unknown (nil).
 struct BlockPopulationMap {
-    private static var emptyKey: UInt64 { .max }  // block indices are below 2^43
-    private var keys: [UInt64]
-    private var values: [BlockBits]
-    private var known: [Bool]
-    private var shift: UInt64
-    /// Keys stored, known or forgotten.
-    private(set) var count = 0
+    private var map = U64Map<BlockBits?>(blank: nil, capacityLog2: 10)
     /// Keys whose population is known.
     private(set) var knownCount = 0
 
-    init() {
-        let log2: UInt64 = 10
-        keys = Array(repeating: BlockPopulationMap.emptyKey, count: 1 << Int(log2))
-        values = Array(repeating: BlockBits(), count: 1 << Int(log2))
-        known = Array(repeating: false, count: 1 << Int(log2))
-        shift = 64 - log2
-    }
-
+    /// Keys stored, known or forgotten.
+    var count: Int { map.count }
     var isEmpty: Bool { knownCount == 0 }
 
-    @inline(__always) private func slot(_ key: UInt64) -> Int {
-        let mask = keys.count - 1
-        var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
-        while true {
-            let k = keys[i]
-            if k == key || k == BlockPopulationMap.emptyKey { return i }
-            i = (i + 1) & mask
-        }
-    }
-
     subscript(key: UInt64) -> BlockBits? {
-        @inline(__always) get {
-            let i = slot(key)
-            return keys[i] == key && known[i] ? values[i] : nil
-        }
+        @inline(__always) get { map[key, default: nil] }
         @inline(__always) set {
-            let i = slot(key)
-            if keys[i] == key {
-                if let v = newValue {
-                    values[i] = v
-                    if !known[i] { known[i] = true; knownCount += 1 }
-                } else if known[i] {
-                    known[i] = false
-                    knownCount -= 1
-                }
-            } else if let v = newValue {
-                insert(key, v, at: i)
-            }
+            let wasKnown = map[key, default: nil] != nil
+            knownCount += (newValue != nil ? 1 : 0) - (wasKnown ? 1 : 0)
+            map[key, default: nil] = newValue
         }
     }
 
     /// Forgets every block in first ..< first + n, walking the stored keys (for ranges larger
     /// than the map).
     mutating func forgetStored(_ first: UInt64, _ n: UInt64) {
-        for i in 0..<keys.count where known[i] && keys[i] &- first < n {
-            known[i] = false
-            knownCount -= 1
+        var forgotten = 0
+        map.updateEach { key, value in
+            if value != nil && key &- first < n {
+                value = nil
+                forgotten += 1
+            }
         }
-    }
-
-    private mutating func insert(_ key: UInt64, _ value: BlockBits, at i: Int) {
-        if (count + 1) * 2 > keys.count {
-            grow()
-            insert(key, value, at: slot(key))
-            return
-        }
-        keys[i] = key
-        values[i] = value
-        known[i] = true
-        count += 1
-        knownCount += 1
-    }
-
-    private mutating func grow() {
-        let oldKeys = keys, oldValues = values, oldKnown = known
-        keys = Array(repeating: BlockPopulationMap.emptyKey, count: oldKeys.count * 2)
-        values = Array(repeating: BlockBits(), count: oldKeys.count * 2)
-        known = Array(repeating: false, count: oldKeys.count * 2)
-        shift -= 1
-        for (j, k) in oldKeys.enumerated() where k != BlockPopulationMap.emptyKey {
-            let i = slot(k)
-            keys[i] = k
-            values[i] = oldValues[j]
-            known[i] = oldKnown[j]
-        }
+        knownCount -= forgotten
     }
 }

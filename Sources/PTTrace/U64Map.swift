@@ -1,30 +1,32 @@
-// A hash map from block or region index to per-block state, built for the replay's hot path:
+// A hash map from block or region index to per-block state, built for the replay's hot path
+// (the model's block tables and the reader's previous-population cache):
 // open addressing with linear probing and a multiplicative (Fibonacci) hash, instead of the
 // standard Dictionary's seeded SipHash, which dominated the profile. Entries are never removed
 // (a block once touched stays known, which churn accounting needs); assigning nil resets the
 // value to `blank`.
 
-struct U64Map<Value> {
+@frozen public struct U64Map<Value> {
     /// UInt64.max marks an empty slot (block indices are below 2^43).
-    private static var emptyKey: UInt64 { .max }
-    private var keyStore: [UInt64]
-    private var valStore: [Value]
-    private var shift: UInt64
-    private let blank: Value
+    @usableFromInline static var emptyKey: UInt64 { .max }
+    @usableFromInline var keyStore: [UInt64]
+    @usableFromInline var valStore: [Value]
+    @usableFromInline var shift: UInt64
+    @usableFromInline let blank: Value
+    @usableFromInline var stored = 0
     /// Number of keys stored.
-    private(set) var count = 0
+    @inlinable public var count: Int { stored }
 
-    init(blank: Value, capacityLog2: UInt64 = 6) {
+    @inlinable public init(blank: Value, capacityLog2: UInt64 = 6) {
         self.blank = blank
         keyStore = Array(repeating: U64Map.emptyKey, count: 1 << Int(capacityLog2))
         valStore = Array(repeating: blank, count: 1 << Int(capacityLog2))
         shift = 64 - capacityLog2
     }
 
-    var isEmpty: Bool { count == 0 }
+    @inlinable public var isEmpty: Bool { stored == 0 }
 
     /// The slot holding `key`, or the empty slot where it would go.
-    @inline(__always) private func slot(_ key: UInt64) -> Int {
+    @inlinable @inline(__always) func slot(_ key: UInt64) -> Int {
         let mask = keyStore.count - 1
         var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
         while true {
@@ -34,28 +36,28 @@ struct U64Map<Value> {
         }
     }
 
-    @inline(__always) func contains(_ key: UInt64) -> Bool { keyStore[slot(key)] == key }
+    @inlinable @inline(__always) public func contains(_ key: UInt64) -> Bool { keyStore[slot(key)] == key }
 
     /// The slot index of a stored key, for a read-modify-write with one probe: value(at:),
     /// then setValue(_:at:). Valid until the next insertion.
-    @inline(__always) func index(of key: UInt64) -> Int? {
+    @inlinable @inline(__always) public func index(of key: UInt64) -> Int? {
         let i = slot(key)
         return keyStore[i] == key ? i : nil
     }
 
-    @inline(__always) func value(at i: Int) -> Value { valStore[i] }
+    @inlinable @inline(__always) public func value(at i: Int) -> Value { valStore[i] }
 
     /// The slot of `key`, inserted with `value` first if absent.
-    @inline(__always) mutating func slotInserting(_ key: UInt64, _ value: Value) -> Int {
+    @inlinable @inline(__always) public mutating func slotInserting(_ key: UInt64, _ value: Value) -> Int {
         let i = slot(key)
         if keyStore[i] == key { return i }
         insert(key, value, at: i)
         return slot(key)
     }
 
-    @inline(__always) mutating func setValue(_ value: Value, at i: Int) { valStore[i] = value }
+    @inlinable @inline(__always) public mutating func setValue(_ value: Value, at i: Int) { valStore[i] = value }
 
-    subscript(key: UInt64) -> Value? {
+    @inlinable public subscript(key: UInt64) -> Value? {
         @inline(__always) get {
             let i = slot(key)
             return keyStore[i] == key ? valStore[i] : nil
@@ -70,7 +72,7 @@ struct U64Map<Value> {
         }
     }
 
-    subscript(key: UInt64, default value: Value) -> Value {
+    @inlinable public subscript(key: UInt64, default value: Value) -> Value {
         @inline(__always) get {
             let i = slot(key)
             return keyStore[i] == key ? valStore[i] : value
@@ -88,18 +90,18 @@ struct U64Map<Value> {
         }
     }
 
-    private mutating func insert(_ key: UInt64, _ value: Value, at i: Int) {
-        if (count + 1) * 2 > keyStore.count {
+    @inlinable mutating func insert(_ key: UInt64, _ value: Value, at i: Int) {
+        if (stored + 1) * 2 > keyStore.count {
             grow()
             insert(key, value, at: slot(key))
             return
         }
         keyStore[i] = key
         valStore[i] = value
-        count += 1
+        stored += 1
     }
 
-    private mutating func grow() {
+    @inlinable mutating func grow() {
         let oldKeys = keyStore, oldVals = valStore
         keyStore = Array(repeating: U64Map.emptyKey, count: oldKeys.count * 2)
         valStore = Array(repeating: blank, count: oldKeys.count * 2)
@@ -112,10 +114,15 @@ struct U64Map<Value> {
     }
 
     /// Calls body for every stored key and value (in no particular order).
-    func forEach(_ body: (UInt64, Value) -> Void) {
+    @inlinable public func forEach(_ body: (UInt64, Value) -> Void) {
         for (j, k) in keyStore.enumerated() where k != U64Map.emptyKey { body(k, valStore[j]) }
     }
 
     /// Every stored key (in no particular order).
-    var keys: [UInt64] { keyStore.filter { $0 != U64Map.emptyKey } }
+    @inlinable public var keys: [UInt64] { keyStore.filter { $0 != U64Map.emptyKey } }
+
+    /// Lets body change the value of every stored key in place (in no particular order).
+    @inlinable public mutating func updateEach(_ body: (UInt64, inout Value) -> Void) {
+        for j in keyStore.indices where keyStore[j] != U64Map.emptyKey { body(keyStore[j], &valStore[j]) }
+    }
 }
