@@ -26,6 +26,15 @@ int pkey_mprotect(void *addr, size_t len, int prot, int pkey);
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
+/* The result field of a call that returns an address: the address, or errno on failure. */
+static void put_address_result(int failed, int err, const void *r)
+{
+    if (failed)
+        ptr_put_uv((uint64_t)err);
+    else
+        ptr_put_addr((uint64_t)(uintptr_t)r);
+}
+
 static void *record_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off, int is64,
                          const void *caller)
 {
@@ -44,10 +53,7 @@ static void *record_mmap(void *addr, size_t len, int prot, int flags, int fd, of
     ptr_put_uv((uint64_t)(uint32_t)flags << 1 | (is64 != 0)); /* flags_fn: bit 0 = mmap64 */
     ptr_put_sv(fd);
     ptr_put_uv((uint64_t)off);
-    if (failed)
-        ptr_put_uv((uint64_t)e);
-    else
-        ptr_put_addr((uint64_t)(uintptr_t)r);
+    put_address_result(failed, e, r);
     ptr_call_end(&c, e);
     return r;
 }
@@ -103,10 +109,7 @@ PTR_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
     ptr_put_len(new_len);
     ptr_put_uv((uint32_t)flags);
     ptr_put_hint((uint64_t)(uintptr_t)new_addr); /* like mmap's hint: 0 unless FIXED */
-    if (failed)
-        ptr_put_uv((uint64_t)e);
-    else
-        ptr_put_addr((uint64_t)(uintptr_t)r);
+    put_address_result(failed, e, r);
     ptr_call_end(&c, e);
     return r;
 }
@@ -294,10 +297,7 @@ PTR_EXPORT void *sbrk(intptr_t inc)
     ptr_call_record(&c, PTR_REC_SBRK, failed);
     ptr_put_sv(inc);
     ptr_put_addr(now);
-    if (failed)
-        ptr_put_uv((uint64_t)e);
-    else
-        ptr_put_addr((uint64_t)(uintptr_t)r);
+    put_address_result(failed, e, r);
     ptr_call_end(&c, e);
     return r;
 }

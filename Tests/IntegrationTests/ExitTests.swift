@@ -78,13 +78,7 @@ final class ExitTests: XCTestCase {
 
     func testFullDiskDropsRecordsButNotTheProgram() throws {
         let dir = try makeScratchDir(self, "diskfull")
-        let mnt = dir + "/mnt"
-        try FileManager.default.createDirectory(atPath: mnt, withIntermediateDirectories: true)
-        let mount = try runProcess(["/bin/mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", mnt], outDir: dir)
-        guard mount.succeeded else {
-            XCTFail("cannot mount a 256 KiB tmpfs (tests run as root on the project's machines): \(mount.summary)")
-            return
-        }
+        guard let mnt = try mountFullDisk(in: dir) else { return }
         defer { _ = try? runProcess(["/bin/umount", "-l", mnt], outDir: dir) }
 
         let rec = try record("diskfull", dir: mnt, name: "d.ptr", logDir: dir)
@@ -114,13 +108,7 @@ final class ExitTests: XCTestCase {
     /// record (which the reader rejects). Several runs, because where the disk fills varies.
     func testFullDiskNeverCutsASnapshot() throws {
         let dir = try makeScratchDir(self, "diskfull-snapshots")
-        let mnt = dir + "/mnt"
-        try FileManager.default.createDirectory(atPath: mnt, withIntermediateDirectories: true)
-        let mount = try runProcess(["/bin/mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", mnt], outDir: dir)
-        guard mount.succeeded else {
-            XCTFail("cannot mount a 256 KiB tmpfs (tests run as root on the project's machines): \(mount.summary)")
-            return
-        }
+        guard let mnt = try mountFullDisk(in: dir) else { return }
         defer { _ = try? runProcess(["/bin/umount", "-l", mnt], outDir: dir) }
 
         var snapshotsSeen = 0
@@ -136,5 +124,19 @@ final class ExitTests: XCTestCase {
             snapshotsSeen += f.snapshots.count
         }
         XCTAssertGreaterThan(snapshotsSeen, 0, "complete snapshots still reach the file before it fills")
+    }
+
+    /// A 256 KiB tmpfs under dir, to fill up; nil (after failing the test) when it cannot be
+    /// mounted. The caller unmounts it.
+    private func mountFullDisk(in dir: String) throws -> String? {
+        let mnt = dir + "/mnt"
+        try FileManager.default.createDirectory(atPath: mnt, withIntermediateDirectories: true)
+        let mount = try runProcess(["/bin/mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", mnt],
+                                   outDir: dir)
+        guard mount.succeeded else {
+            XCTFail("cannot mount a 256 KiB tmpfs (tests run as root on the project's machines): \(mount.summary)")
+            return nil
+        }
+        return mnt
     }
 }
