@@ -29,8 +29,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/ptreclaim"),
-        .testTarget(name: "PTTraceTests", dependencies: ["PTTrace"], path: "Tests/PTTraceTests"),
-        .testTarget(name: "PTModelTests", dependencies: ["PTModel", "PTTrace"], path: "Tests/PTModelTests"),
+        // Helpers shared by the test targets (a seedable random number generator).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "PTTraceTests", dependencies: ["PTTrace", "TestSupport"], path: "Tests/PTTraceTests"),
+        .testTarget(name: "PTModelTests", dependencies: ["PTModel", "PTTrace", "TestSupport"],
+                    path: "Tests/PTModelTests"),
         // Runs the real recorder on the programs in Tests/programs (built by the Makefile).
         .testTarget(name: "IntegrationTests", dependencies: ["PTTrace", "PTModel", "PTReport"],
                     path: "Tests/IntegrationTests"),

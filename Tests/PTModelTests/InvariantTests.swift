@@ -1,26 +1,15 @@
 // ideal <= refcount <= pt-reclaim <= none, at every event of a randomized trace (seeded).
 import PTModel
 import PTTrace
+import TestSupport
 import XCTest
 
-/// SplitMix64: a small, seedable generator so failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 func randomTrace(seed: UInt64, events: Int) -> SimProcess {
-    var rng = SplitMix64(state: seed)
+    var rng = SplitMix(seed: seed)
     var s = SimProcess()
     let window = 3 * GiB
-    func addr(_ rng: inout SplitMix64) -> UInt64 { R + (UInt64.random(in: 0..<(window / page), using: &rng) * page) }
-    func len(_ rng: inout SplitMix64) -> UInt64 {
+    func addr(_ rng: inout SplitMix) -> UInt64 { R + (UInt64.random(in: 0..<(window / page), using: &rng) * page) }
+    func len(_ rng: inout SplitMix) -> UInt64 {
         let choices: [UInt64] = [page, 16 * KiB, 1 * MiB, 2 * MiB, 4 * MiB, 8 * MiB + 4 * KiB]
         return choices[Int.random(in: 0..<choices.count, using: &rng)]
     }

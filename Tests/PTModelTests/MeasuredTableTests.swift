@@ -22,7 +22,7 @@ func measuredSetup() -> SimProcess {
 
 final class MeasuredTableTests: XCTestCase {
     func testSetupHolds128PTEPagesOnePMDOnePUD() {
-        var s = measuredSetup()
+        let s = measuredSetup()
         let r = s.replay()
         XCTAssertEqual(r.ptes, [128, 128, 128, 128])
         for p in Policy.allCases {

@@ -2,12 +2,13 @@
 // extreme addresses and lengths, residency blocks out of range, snapshots out of order.
 import PTModel
 import PTTrace
+import TestSupport
 import XCTest
 
 final class RobustnessTests: XCTestCase {
     func testRandomRecordsNeverTrap() {
-        var rng = SplitMix64(state: 7)
-        func any(_ rng: inout SplitMix64) -> UInt64 {
+        var rng = SplitMix(seed: 7)
+        func any(_ rng: inout SplitMix) -> UInt64 {
             switch UInt64.random(in: 0..<6, using: &rng) {
             case 0: return 0
             case 1: return UInt64.max - UInt64.random(in: 0..<(1 << 22), using: &rng)

@@ -1,6 +1,7 @@
 // Prints decoding throughput on a synthetic trace of allocator-like calls. It asserts the
 // decoded count only: timing targets belong in `make bench`.
 import Foundation
+import TestSupport
 import XCTest
 import PTTrace
 

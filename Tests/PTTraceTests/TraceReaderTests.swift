@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import PTTrace
 
@@ -285,17 +286,4 @@ enum PTRTags {
     static let lost: UInt32 = 12
     static let module: UInt32 = 4
     static let header: UInt32 = 1
-}
-
-/// Deterministic random numbers for the fuzz-style tests.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
