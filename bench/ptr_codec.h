@@ -1,5 +1,6 @@
 /*
- * ptr_codec.h: the trace format's primitives (varint, zigzag, str) for the bench tools.
+ * ptr_codec.h: the trace format's primitives (varint, zigzag, str) for the bench tools and the
+ * recorder's unit tests (Tests/recorder-unit).
  * The record layouts themselves come from Sources/CPTFormat/include/ptreclaim_trace.h;
  * this file only reads and writes the bytes it describes under PRIMITIVES.
  * Kept separate from the recorder's encoder on purpose: the bench tools must check the

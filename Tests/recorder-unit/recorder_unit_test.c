@@ -11,6 +11,7 @@
  *      Sources/recorder/residency.c Sources/recorder/snapshot.c Sources/recorder/probe.c
  *   /tmp/ptr-recorder-unit            (add --bench for the cost figures)
  */
+#include "ptr_codec.h"
 #include "pagemap.h"
 #include "probe.h"
 #include "ptreclaim_trace.h"
@@ -53,39 +54,11 @@ static int checks;
 
 /* ---- decoding -------------------------------------------------------------------------- */
 
-struct cursor {
-    const uint8_t *p, *end;
-    int bad;
-};
-
-static uint64_t get_uv(struct cursor *c)
-{
-    uint64_t v = 0;
-    for (int shift = 0; shift < 70; shift += 7) {
-        if (c->p >= c->end) {
-            c->bad = 1;
-            return 0;
-        }
-        uint8_t b = *c->p++;
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            return v;
-    }
-    c->bad = 1;
-    return v;
-}
+/* The decoding primitives (struct cursor, get_uv, get_u8) come from bench/ptr_codec.h, shared
+ * with the bench tools: both check the format from its description, not from the encoder. */
 
 /* zigzag decoding of an already-read value (the page count of a paged addr) */
-static int64_t get_sv_of(uint64_t u) { return (int64_t)(u >> 1) ^ -(int64_t)(u & 1); }
-
-static uint8_t get_u8(struct cursor *c)
-{
-    if (c->p >= c->end) {
-        c->bad = 1;
-        return 0;
-    }
-    return *c->p++;
-}
+static int64_t get_sv_of(uint64_t u) { return unzigzag(u); }
 
 /* A decoded residency block: per block of the enclosing range, a 512-page map. */
 #define MAX_BLOCKS 1024
