@@ -116,14 +116,29 @@ struct Bitmap512: Equatable {
         }
     }
 
+    /// A copy of a residency block's eight words (ResidencyView.Block.wordsAt).
+    @inline(__always) init(wordsAt p: UnsafePointer<UInt64>) {
+        w = UnsafeRawPointer(p).load(as: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64).self)
+    }
+
     /// Builds a bitmap from a residency block's runs (page numbers 0..<512).
     init(runs: [PageRun]) {
         for r in runs { set(Int(r.start), Int(min(UInt64(r.start) + UInt64(r.count), 512))) }
     }
 
     /// Same, from a residency block in the reader's arena (TraceReader.nextEvent).
+    /// The words are reached through one pointer for all runs (see BlockBits.toggle).
     @inline(__always) init(runs: inout ResidencyView.Runs) {
-        while let r = runs.next() { set(Int(r.start), Int(min(UInt64(r.start) + UInt64(r.count), 512))) }
+        withUnsafeMutableBytes(of: &w) { words in
+            while let r = runs.next() {
+                let lo = Int(r.start), hi = Int(min(UInt64(r.start) + UInt64(r.count), 512))
+                guard lo < hi else { continue }
+                for i in (lo >> 6)...((hi - 1) >> 6) {
+                    let v = words.load(fromByteOffset: i &* 8, as: UInt64.self) | Bitmap512.mask(word: i, lo: lo, hi: hi)
+                    words.storeBytes(of: v, toByteOffset: i &* 8, as: UInt64.self)
+                }
+            }
+        }
     }
 
     init() {}

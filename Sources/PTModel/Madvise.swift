@@ -63,7 +63,14 @@ extension PageTableState {
     @inline(__always)
     mutating func madvise_walk_vmas(_ start: UInt64, _ end: UInt64,
                                     _ visit: (inout PageTableState, UInt64, UInt64, VMA) -> Void) {
-        var i = vmas.firstIndex(endAbove: start)
+        // The VMA of the previous madvise first (allocators advise the same arena over and
+        // over): it is find_vma's answer iff its end is above start and its predecessor's is
+        // not (ends ascend). Otherwise the binary search.
+        var i = vmaHint
+        if !(i < vmas.count && vmas.vmas[i].end > start && (i == 0 || vmas.vmas[i - 1].end <= start)) {
+            i = vmas.firstIndex(endAbove: start)
+        }
+        vmaHint = i
         while i < vmas.count {
             let v = vmas.vmas[i]
             if v.start >= end { break }

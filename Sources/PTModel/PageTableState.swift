@@ -54,6 +54,8 @@ struct PageTableState {
     var callFreed = SIMD4<UInt64>()
     var callLeftEmpty: UInt64 = 0
 
+    /// Index of the VMA the last madvise started in: a guess, checked before use.
+    var vmaHint = 0
     /// Reused buffers, so the hot path allocates nothing.
     var detachedScratch = ContiguousArray<VMA>()
     var keyScratch: [UInt64] = []
@@ -111,6 +113,8 @@ struct PageTableState {
 
     /// pmdAlloc for every policy in `bits` at once.
     @inline(__always) mutating func pmdAlloc(bits: UInt8, _ region: UInt64) {
+        // Usually the region holds them all already: one read-only probe, no write.
+        if let i = pmds.index(of: region), pmds.value(at: i).tables & bits == bits { return }
         var added: UInt8 = 0
         pmds[region, default: RegionState()].setBits(bits, added: &added)
         guard added != 0 else { return }
@@ -235,9 +239,9 @@ struct PageTableState {
         } else {
             s.huge = false
             s.deposit = false
-            if !lazy.isEmpty, let l = lazy[b] {
-                let kept = l & pop
-                lazy[b] = kept.isEmpty ? nil : kept
+            if !lazy.isEmpty, let li = lazy.index(of: b) {  // one probe (see zap_pte_block)
+                let l = lazy.value(at: li)
+                if !l.isEmpty { lazy.setValue(l & pop, at: li) }
             }
             s.pop = pop
         }

@@ -113,8 +113,7 @@ public struct Replayer: TraceReplaying {
             if entry.huge {
                 model.observe(entry.block, pop: .full, huge: true)
             } else {
-                var runs = entry.runs
-                model.observe(entry.block, pop: Bitmap512(runs: &runs), huge: false)
+                model.observe(entry.block, pop: Bitmap512(wordsAt: entry.wordsAt), huge: false)
             }
             next = entry.block &+ 1
         }

@@ -58,9 +58,13 @@ extension PageTableState {
         } else {
             s.pop.clear(lo, hi)
         }
-        if !lazy.isEmpty, var l = lazy[b] {
-            l.clear(lo, hi)
-            lazy[b] = l.isEmpty ? nil : l
+        // One probe; an emptied entry is the blank (empty) bitmap, as `lazy[b] = nil` left it.
+        if !lazy.isEmpty, let li = lazy.index(of: b) {
+            var l = lazy.value(at: li)
+            if !l.isEmpty {
+                l.clear(lo, hi)
+                lazy.setValue(l, at: li)
+            }
         }
         if kind != .unmap && eligibleVMA {
             if kind == .dontneed && whole && s.pop.isEmpty { pteFree(PolicyIndex.ptReclaim, &s) }

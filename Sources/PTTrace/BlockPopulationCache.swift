@@ -16,8 +16,22 @@ struct BlockBits {
 
     init() {}
 
+    var isEmpty: Bool {
+        (words.0 | words.1 | words.2 | words.3 | words.4 | words.5 | words.6 | words.7) == 0
+    }
+
+    /// Sets the words from a 64-byte RESIDENCY bitmap (page byte*8+k is bit k of byte `byte`).
+    @inline(__always) mutating func load(bitmapAt p: UnsafeRawPointer) {
+        for w in 0..<8 { self[w] = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: w * 8, as: UInt64.self)) }
+    }
+
     init(runs: [PageRun]) {
         toggle(runs)
+    }
+
+    /// A copy of eight words (ResidencyView.Block.wordsAt).
+    @inline(__always) init(wordsAt p: UnsafePointer<UInt64>) {
+        load(bitmapAt: UnsafeRawPointer(p))
     }
 
     private subscript(w: Int) -> UInt64 {
@@ -25,46 +39,84 @@ struct BlockBits {
         set { withUnsafeMutableBytes(of: &words) { $0.storeBytes(of: newValue, toByteOffset: w * 8, as: UInt64.self) } }
     }
 
-    /// Flips the pages of `runs` (runs inside 0..<512, as the decoder checked).
+    /// Flips the pages of `runs` (runs inside 0..<512, as the decoder checked). The words are
+    /// reached through one pointer for all runs (one per word access copied the tuple in and
+    /// out each time, the hottest loop of decoding).
     mutating func toggle<Runs: Sequence<PageRun>>(_ runs: Runs) {
-        for r in runs {
-            var p = Int(r.start)
-            let end = Int(r.start + r.count)
-            while p < end {
-                let w = p >> 6, bit = p & 63
-                let n = min(64 - bit, end - p)
-                let mask: UInt64 = n == 64 ? ~0 : ((1 << UInt64(n)) - 1) << UInt64(bit)
-                self[w] ^= mask
-                p += n
+        withUnsafeMutableBytes(of: &words) { raw in
+            for r in runs {
+                let lo = Int(r.start), hi = Int(r.start + r.count)
+                guard lo < hi else { continue }
+                for w in (lo >> 6)...((hi - 1) >> 6) {
+                    let v = raw.load(fromByteOffset: w &* 8, as: UInt64.self) ^ BlockBits.mask(word: w, lo: lo, hi: hi)
+                    raw.storeBytes(of: v, toByteOffset: w &* 8, as: UInt64.self)
+                }
             }
         }
+    }
+
+    /// Bits [lo, hi) of the block that fall in word w.
+    @inline(__always) static func mask(word w: Int, lo: Int, hi: Int) -> UInt64 {
+        let base = w &* 64
+        let a = max(lo &- base, 0), b = min(hi &- base, 64)
+        if a >= b { return 0 }
+        let upper: UInt64 = b == 64 ? ~0 : (UInt64(1) &<< UInt64(b)) &- 1
+        let lower: UInt64 = (UInt64(1) &<< UInt64(a)) &- 1
+        return upper & ~lower
     }
 
     /// The set pages as sorted runs.
     func runs() -> [PageRun] {
         var out: [PageRun] = []
-        var start = -1
-        for p in 0...512 {
-            let set = p < 512 && (self[p >> 6] >> UInt64(p & 63)) & 1 != 0
-            if set && start < 0 { start = p }
-            if !set && start >= 0 {
-                out.append(PageRun(start: UInt32(start), count: UInt32(p - start)))
-                start = -1
+        forEachRun { out.append($0) }
+        return out
+    }
+
+    /// Calls body with each maximal run of set pages, ascending: a word at a time with
+    /// trailing-zero counts (a page-by-page scan plus an array per block was a visible part
+    /// of decoding a DIFF block).
+    @inline(__always) func forEachRun(_ body: (PageRun) -> Void) {
+        var start = -1  // first page of the run in progress, or -1
+        for w in 0..<8 {
+            let word = self[w]
+            var p = 0  // next bit of this word to look at
+            while p < 64 {
+                let rest = word >> UInt64(p)  // bits p..<64, zeros shifted in above
+                if start < 0 {
+                    if rest == 0 { break }
+                    p += rest.trailingZeroBitCount
+                    start = (w << 6) + p
+                } else {
+                    // Set bits from p up; ~rest has ones above bit 63 - p, so at most 64 - p.
+                    p += (~rest).trailingZeroBitCount
+                    if p == 64 { break }  // the run goes on into the next word
+                    body(PageRun(start: UInt32(start), count: UInt32((w << 6) + p - start)))
+                    start = -1
+                }
             }
         }
-        return out
+        if start >= 0 { body(PageRun(start: UInt32(start), count: UInt32(512 - start))) }
     }
 }
 
 extension TraceReader {
     /// Same, for a residency read through nextEvent() (the reader's arena).
     mutating func rememberPopulation(_ r: ResidencyView) {
+        let end = r.firstBlock &+ r.blockCount
+        var blocks = r.blocks
         if r.blockCount <= UInt64(blockPopulation.count) {
-            for b in r.firstBlock..<(r.firstBlock + r.blockCount) { blockPopulation[b] = nil }
+            // One pass: each block of the range is stored once, listed (ascending) or forgotten.
+            var b = r.firstBlock
+            while let e = blocks.next() {
+                while b < e.block { blockPopulation[b] = nil; b &+= 1 }
+                blockPopulation[e.block] = BlockBits(wordsAt: e.wordsAt)  // all set for a THP
+                b = e.block &+ 1
+            }
+            while b < end { blockPopulation[b] = nil; b &+= 1 }
+            return
         } else if !blockPopulation.isEmpty {
             blockPopulation.forgetStored(r.firstBlock, r.blockCount)
         }
-        var blocks = r.blocks
         while let b = blocks.next() {
             if b.huge {
                 blockPopulation[b.block] = .full
@@ -108,9 +160,15 @@ struct BlockPopulationMap {
     subscript(key: UInt64) -> BlockBits? {
         @inline(__always) get { map[key, default: nil] }
         @inline(__always) set {
-            let wasKnown = map[key, default: nil] != nil
-            knownCount += (newValue != nil ? 1 : 0) - (wasKnown ? 1 : 0)
-            map[key, default: nil] = newValue
+            // One probe when the key is stored; forgetting an unstored key stores nothing.
+            if let i = map.index(of: key) {
+                let wasKnown = map.value(at: i) != nil
+                knownCount += (newValue != nil ? 1 : 0) - (wasKnown ? 1 : 0)
+                map.setValue(newValue, at: i)
+            } else if newValue != nil {
+                knownCount += 1
+                map[key, default: nil] = newValue
+            }
         }
     }
 

@@ -166,6 +166,12 @@ extension TraceReader {
 
     /// A call record up to its residency block (left at the cursor); `residency` is nil.
     @inline(__always) func decodeCallArguments(_ tag: UInt8, _ c: inout Cursor, _ r: inout Registers) throws(DecodeStop) -> Call {
+        let (kind, err) = try decodeCallKind(tag, &c, &r)
+        return Call(time: r.time, tid: tid, stack: r.stack, kind: kind, errno: err)
+    }
+
+    /// decodeCallArguments without building the Call (nextEvent assigns the fields in place).
+    @inline(__always) func decodeCallKind(_ tag: UInt8, _ c: inout Cursor, _ r: inout Registers) throws(DecodeStop) -> (CallKind, Int32?) {
         let type = tag & Tag.typeMask
         let failed = tag & Tag.failedFlag != 0
         r.time &+= try c.uv()
@@ -251,7 +257,7 @@ extension TraceReader {
             if failed { err = try errnoValue(&c) } else { result = try addr(&c, &r) }
             kind = .sbrk(increment: inc, newBreak: newBreak, result: result)
         }
-        return Call(time: r.time, tid: tid, stack: r.stack, kind: kind, errno: err)
+        return (kind, err)
     }
 
     /// The call's ANCHOR address (ptreclaim_trace.h, RESIDENCY): its first_block is a delta
@@ -272,7 +278,14 @@ extension TraceReader {
 
     /// The residency block, decoded into the reader's arena (no allocation per record, bar
     /// BITMAP and PTE_DIFF blocks).
-    func decodeResidency(_ c: inout Cursor, anchor: UInt64) throws(DecodeStop) -> ResidencyView {
+    @inline(__always) func decodeResidency(_ c: inout Cursor, anchor: UInt64) throws(DecodeStop) -> ResidencyView {
+        try TraceReader.decodeResidency(&c, anchor: anchor, into: residencyArena, previous: blockPopulation)
+    }
+
+    /// Same, as a static function of what it reads: called as a method of the reader, the
+    /// whole reader (~520 bytes, its `call` included) was copied for the call every record.
+    static func decodeResidency(_ c: inout Cursor, anchor: UInt64, into arena: ResidencyArena,
+                                previous blockPopulation: borrowing BlockPopulationMap) throws(DecodeStop) -> ResidencyView {
         let firstAt = c.p
         let delta = try c.sv()
         let anchorBlock = Int64(bitPattern: anchor >> 21)
@@ -287,7 +300,7 @@ extension TraceReader {
             throw c.corrupt("residency blocks \(first)+\(n) beyond the address space")
         }
         let endBlock = first + UInt64(n)
-        let listed = residencyArena
+        let listed = arena
         listed.reset()
         var next = first
         for _ in 0..<nlisted {
@@ -307,18 +320,12 @@ extension TraceReader {
             if kind == Tag.blockBitmap {
                 var bits = BlockBits()
                 guard c.end - c.p >= 64 else { throw .short }
-                for byte in 0..<64 {
-                    let v = c.p[byte]
-                    if v == 0 { continue }
-                    for k in 0..<8 where v & (1 << k) != 0 {
-                        bits.toggle([PageRun(start: UInt32(byte * 8 + k), count: 1)])
-                    }
-                }
+                // Page byte*8+k is bit k of byte `byte`: eight little-endian words.
+                bits.load(bitmapAt: UnsafeRawPointer(c.p))
                 c.p += 64
-                let runs = bits.runs()
-                guard !runs.isEmpty else { throw .corrupt(at: gapAt, "residency bitmap of block \(block) is empty") }
+                guard !bits.isEmpty else { throw .corrupt(at: gapAt, "residency bitmap of block \(block) is empty") }
                 listed.addBlock(block, huge: false)
-                for run in runs { listed.addRun(run) }
+                bits.forEachRun { listed.addRun($0) }
                 continue
             }
             var previous: BlockBits? = nil
@@ -344,9 +351,8 @@ extension TraceReader {
             if var bits = previous { // the runs are the pages that changed: apply them
                 bits.toggle(listed.lastBlockRuns)
                 listed.dropLastBlockRuns()
-                let runs = bits.runs()
-                guard !runs.isEmpty else { throw .corrupt(at: gapAt, "residency DIFF leaves block \(block) empty") }
-                for run in runs { listed.addRun(run) }
+                guard !bits.isEmpty else { throw .corrupt(at: gapAt, "residency DIFF leaves block \(block) empty") }
+                bits.forEachRun { listed.addRun($0) }
             }
         }
         return listed.view(firstBlock: first, blockCount: UInt64(n))

@@ -16,15 +16,18 @@ public struct ResidencyView {
     public let listedCount: Int
     @usableFromInline let entries: UnsafePointer<ResidencyArena.Entry>
     @usableFromInline let runs: UnsafePointer<PageRun>
+    @usableFromInline let bits: UnsafePointer<UInt64>
 
     @usableFromInline
     init(firstBlock: UInt64, blockCount: UInt64, listedCount: Int,
-         entries: UnsafePointer<ResidencyArena.Entry>, runs: UnsafePointer<PageRun>) {
+         entries: UnsafePointer<ResidencyArena.Entry>, runs: UnsafePointer<PageRun>,
+         bits: UnsafePointer<UInt64>) {
         self.firstBlock = firstBlock
         self.blockCount = blockCount
         self.listedCount = listedCount
         self.entries = entries
         self.runs = runs
+        self.bits = bits
     }
 
     /// The listed blocks in ascending order.
@@ -53,12 +56,18 @@ public struct ResidencyView {
         /// Number of runs (0 for a THP).
         public let runCount: Int
         @usableFromInline let runsAt: UnsafePointer<PageRun>
+        /// The same pages as eight words, page p at bit p & 63 of word p >> 6 (all set for a
+        /// THP): built once while decoding, so the reader's previous-population cache and
+        /// the model copy them instead of each setting the runs again.
+        public let wordsAt: UnsafePointer<UInt64>
 
-        @inlinable init(block: UInt64, huge: Bool, runCount: Int, runsAt: UnsafePointer<PageRun>) {
+        @inlinable init(block: UInt64, huge: Bool, runCount: Int, runsAt: UnsafePointer<PageRun>,
+                        wordsAt: UnsafePointer<UInt64>) {
             self.block = block
             self.huge = huge
             self.runCount = runCount
             self.runsAt = runsAt
+            self.wordsAt = wordsAt
         }
 
         /// The populated runs, pages 0..<512 within the block, ascending and disjoint.
@@ -70,11 +79,13 @@ public struct ResidencyView {
         @usableFromInline var e: UnsafePointer<ResidencyArena.Entry>
         @usableFromInline let end: UnsafePointer<ResidencyArena.Entry>
         @usableFromInline let runs: UnsafePointer<PageRun>
+        @usableFromInline var words: UnsafePointer<UInt64>
 
         @inlinable init(view: ResidencyView) {
             e = view.entries
             end = view.entries + view.listedCount
             runs = view.runs
+            words = view.bits
         }
 
         @inlinable @inline(__always)
@@ -82,8 +93,10 @@ public struct ResidencyView {
             guard e < end else { return nil }
             let entry = e.pointee
             e += 1
+            let w = words
+            words += 8
             return Block(block: entry.block, huge: entry.huge, runCount: Int(entry.runCount),
-                         runsAt: runs + Int(entry.runStart))
+                         runsAt: runs + Int(entry.runStart), wordsAt: w)
         }
     }
 
@@ -120,6 +133,8 @@ public final class ResidencyArena {
     }
 
     private var entries: UnsafeMutablePointer<Entry>
+    /// Eight words per entry: the OR of its runs (all ones for a THP).
+    private var bits: UnsafeMutablePointer<UInt64>
     private var entryCapacity = 64
     private var runs: UnsafeMutablePointer<PageRun>
     private var runCapacity = 1024
@@ -128,11 +143,13 @@ public final class ResidencyArena {
 
     init() {
         entries = .allocate(capacity: entryCapacity)
+        bits = .allocate(capacity: entryCapacity * 8)
         runs = .allocate(capacity: runCapacity)
     }
 
     deinit {
         entries.deallocate()
+        bits.deallocate()
         runs.deallocate()
     }
 
@@ -146,6 +163,7 @@ public final class ResidencyArena {
     @inline(__always) func addBlock(_ block: UInt64, huge: Bool) {
         if entryCount == entryCapacity { growEntries() }
         entries[entryCount] = Entry(block: block, runStart: UInt32(truncatingIfNeeded: runCount), runCount: 0, huge: huge)
+        (bits + entryCount &* 8).update(repeating: huge ? ~0 : 0, count: 8)
         entryCount += 1
     }
 
@@ -155,6 +173,27 @@ public final class ResidencyArena {
         runs[runCount] = run
         runCount += 1
         entries[entryCount - 1].runCount &+= 1
+        // Runs lie inside 0..<512 (the decoder checked them).
+        let words = bits + (entryCount - 1) &* 8
+        let lo = Int(run.start), hi = Int(run.start) + Int(run.count)
+        guard lo < hi else { return }
+        let first = lo >> 6, last = (hi - 1) >> 6
+        if first == last {  // the common case: a run within one word
+            let n = hi - lo
+            words[first] |= (n == 64 ? ~0 : ((UInt64(1) &<< UInt64(n)) &- 1)) &<< UInt64(lo & 63)
+        } else {
+            for w in first...last { words[w] |= ResidencyArena.mask(word: w, lo: lo, hi: hi) }
+        }
+    }
+
+    /// Pages [lo, hi) that fall in word w.
+    @inline(__always) static func mask(word w: Int, lo: Int, hi: Int) -> UInt64 {
+        let base = w &* 64
+        let a = max(lo &- base, 0), b = min(hi &- base, 64)
+        if a >= b { return 0 }
+        let upper: UInt64 = b == 64 ? ~0 : (UInt64(1) &<< UInt64(b)) &- 1
+        let lower: UInt64 = (UInt64(1) &<< UInt64(a)) &- 1
+        return upper & ~lower
     }
 
     /// The runs of the block added last (a PTE_DIFF block's changed pages, format 2).
@@ -167,12 +206,14 @@ public final class ResidencyArena {
     func dropLastBlockRuns() {
         runCount = Int(entries[entryCount - 1].runStart)
         entries[entryCount - 1].runCount = 0
+        (bits + (entryCount - 1) &* 8).update(repeating: 0, count: 8)
     }
 
     /// The residency decoded since reset().
     @inline(__always) func view(firstBlock: UInt64, blockCount: UInt64) -> ResidencyView {
         ResidencyView(firstBlock: firstBlock, blockCount: blockCount, listedCount: entryCount,
-                      entries: UnsafePointer(entries), runs: UnsafePointer(runs))
+                      entries: UnsafePointer(entries), runs: UnsafePointer(runs),
+                      bits: UnsafePointer(bits))
     }
 
     @inline(never) private func growEntries() {
@@ -180,6 +221,10 @@ public final class ResidencyArena {
         bigger.moveInitialize(from: entries, count: entryCount)
         entries.deallocate()
         entries = bigger
+        let biggerBits = UnsafeMutablePointer<UInt64>.allocate(capacity: entryCapacity * 2 * 8)
+        biggerBits.moveInitialize(from: bits, count: entryCount * 8)
+        bits.deallocate()
+        bits = biggerBits
         entryCapacity *= 2
     }
 

@@ -108,10 +108,20 @@ public struct TraceReader {
                     var r = regs
                     c.p += 1
                     do {
-                        // Straight into `call` (a move; a cut record leaves it unused).
-                        call = try decodeCallArguments(tag, &c, &r)
-                        callResidency = tag & Tag.residencyFlag != 0
-                            ? try decodeResidency(&c, anchor: anchor(call.kind)) : nil
+                        // Into `call` field by field (a cut record leaves it unused; its
+                        // `residency` stays nil): building a Call and assigning it copied the
+                        // whole Call once per record. The anchor comes from the local kind.
+                        let (kind, err) = try decodeCallKind(tag, &c, &r)
+                        let hasResidency = tag & Tag.residencyFlag != 0
+                        let at = hasResidency ? anchor(kind) : 0
+                        call.time = r.time
+                        call.tid = tid
+                        call.stack = r.stack
+                        call.kind = kind
+                        call.errno = err
+                        callResidency = hasResidency
+                            ? try TraceReader.decodeResidency(&c, anchor: at, into: residencyArena, previous: blockPopulation)
+                            : nil
                         buffer.start = c.p - base
                         regs = r
                         if let v = callResidency { rememberPopulation(v) }
