@@ -101,7 +101,7 @@ section "summary"
         v=$(awk -v t="$tr" '$1 == t { print (t == "ALL") ? $7 : $4 }' "$out/bytes.txt")
         vr=$(awk -v t="$tr" '$1 == t { print (t == "ALL") ? $8 : $5 }' "$out/bytes.txt")
         row "bytes/call without residency ($tr)" "$v" "<= 16" "$(verdict "${v:-999}" 16 le)"
-        row "bytes/call with residency ($tr)" "$vr" "-" "-"
+        row "bytes/call with residency ($tr)" "$vr" "<= 16" "$(verdict "${vr:-999}" 16 le)"
     done
     awk '$1 ~ /^[0-9]+$/ && NF == 11 { print $1, $7, $8, $9, $11 }' "$out/replay.txt" |
         while read -r calls ecpu ewall mbcpu rss; do
