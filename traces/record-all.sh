@@ -12,7 +12,7 @@ PACKAGES="redis-server redis-tools memcached libmemcached-tools libjemalloc2 lib
 missing=$(for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
     echo "installing Debian packages:" $missing
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null || exit 1
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -o DPkg::Lock::Timeout=600 -y -qq $missing >/dev/null || exit 1
 fi
 # Debian's redis-server package starts a system service; the recipes start their own servers on
 # free loopback ports and do not touch it.
