@@ -3,6 +3,7 @@
 // left empty under `none`, with their stack node and resolved frames).
 import PTTrace
 import PTModel
+import PTReplay
 
 public enum JSONReport {
     public static let schema = 1

@@ -73,7 +73,7 @@ public struct TraceReader {
     /// The residency of `call`, in the reader's arena: valid until the next nextEvent()/next().
     public private(set) var callResidency: ResidencyView?
 
-    public init(path: String) throws {
+    public init(path: String) throws(TraceError) {
         self.path = path
         buffer = try FileBuffer(path: path)
         header = TraceHeader(fields: [])
