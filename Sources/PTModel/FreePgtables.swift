@@ -3,6 +3,7 @@
 // block lies in [floor, ceiling]; a PMD page iff its 1 GiB region does; a PUD page iff its
 // 512 GiB region does. floor/ceiling are the nearest surviving VMAs' vm_end/vm_start.
 
+import PTSupport
 import PTTrace
 
 extension PageTableState {
@@ -87,7 +88,7 @@ extension PageTableState {
         guard var s = blocks[b], s.tables != 0 || s.huge || !s.pop.isEmpty else { return }
         let before = idealNeeds(b, s)
         if !s.pop.isEmpty || s.huge {
-            s.pop = Bitmap512()
+            s.pop = PageBits()
             s.huge = false
             s.deposit = false
             if !lazy.isEmpty { lazy[b] = nil }

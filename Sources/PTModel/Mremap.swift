@@ -1,6 +1,7 @@
 // mremap (mm/mremap.c): shrink in place = munmap of the tail; grow in place = vma_expand, no
 // table change; a move = copy_vma + move_page_tables + munmap of the source (unless
 // MREMAP_DONTUNMAP, which keeps the old VMA and its now-empty tables).
+import PTSupport
 
 extension PageTableState {
     mutating func mremap(old: UInt64, oldLength: UInt64, newLength: UInt64, flags: UInt32, result: UInt64) {
@@ -79,7 +80,7 @@ extension PageTableState {
         if sb == db {
             // Source and destination inside one block: entries move, the PTE page stays.
             let before = idealNeeds(sb, s)
-            if s.huge { s.huge = false; s.pop = s.deposit ? .full : Bitmap512(); s.deposit = false }
+            if s.huge { s.huge = false; s.pop = s.deposit ? .full : PageBits(); s.deposit = false }
             s.pop.moveWithin(lo, cnt, to: dlo)
             idealUpdate(sb, &s, before: before)
             blocks[sb] = s
@@ -96,11 +97,11 @@ extension PageTableState {
                 pmdAlloc(i, db >> blocksPerPMDRegionShift)
             }
             d.huge = true; d.deposit = s.deposit; d.pop = .full
-            s.huge = false; s.deposit = false; s.pop = Bitmap512()
+            s.huge = false; s.deposit = false; s.pop = PageBits()
         } else {
             if s.huge {
                 // split_huge_pmd before moving part of a THP.
-                s.huge = false; s.pop = s.deposit ? .full : Bitmap512(); s.deposit = false
+                s.huge = false; s.pop = s.deposit ? .full : PageBits(); s.deposit = false
             }
             for i in 0..<3 where s.tables & PolicyIndex.bit(i) != 0 {
                 let bit = PolicyIndex.bit(i)
@@ -113,10 +114,10 @@ extension PageTableState {
                     pteAlloc(i, db, &d)                                // pte_alloc + move_ptes
                 }
             }
-            if d.huge { d.huge = false; d.pop = d.deposit ? .full : Bitmap512(); d.deposit = false }
+            if d.huge { d.huge = false; d.pop = d.deposit ? .full : PageBits(); d.deposit = false }
             s.pop.move(lo, cnt, to: &d.pop, at: dlo)
             if !lazy.isEmpty, var l = lazy[sb] {
-                var dl = lazy[db] ?? Bitmap512()
+                var dl = lazy[db] ?? PageBits()
                 l.move(lo, cnt, to: &dl, at: dlo)
                 lazy[sb] = l.isEmpty ? nil : l
                 lazy[db] = dl.isEmpty ? nil : dl

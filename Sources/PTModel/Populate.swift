@@ -1,5 +1,6 @@
 // Faults the model knows about without observing them: MAP_POPULATE and MADV_POPULATE_READ /
 // MADV_POPULATE_WRITE fault in every page of the range (populate_vma_page_range, mm/gup.c).
+import PTSupport
 
 extension PageTableState {
     /// Faulting in every page of [ps, pe) (MAP_POPULATE, MADV_POPULATE_READ/WRITE ->
@@ -16,7 +17,7 @@ extension PageTableState {
             let hi = pe &- bStart < pmdSize ? Int((pe - bStart) >> 12) : 512
             let known = blocks[b]
             if known?.huge != true {
-                var pop = known?.pop ?? Bitmap512()
+                var pop = known?.pop ?? PageBits()
                 pop.set(lo, hi)
                 observe(b, pop: pop, huge: false)
             }

@@ -1,5 +1,6 @@
 // Reconciling the model with a snapshot, the full truth at one instant: the kernel's own VMA
 // list (/proc/self/maps) and the populated pages of every mapping (pagemap).
+import PTSupport
 import PTTrace
 
 /// User-space addresses end below the non-canonical hole; [vsyscall] lives above it and has no
@@ -58,7 +59,7 @@ extension PageTableState {
         vmas.replaceAll(list)
 
         // Population = snapshot truth.
-        var truth: [UInt64: (pop: Bitmap512, huge: Bool)] = [:]
+        var truth: [UInt64: (pop: PageBits, huge: Bool)] = [:]
         // A real process cannot have more populated pages than RAM plus swap; the bound only
         // keeps corrupt input from exhausting memory.
         var budget: UInt64 = 1 << 28
@@ -74,7 +75,7 @@ extension PageTableState {
                     let b = p >> 9
                     let lo = Int(p & 511)
                     let hi = Int(min(pEnd - (b << 9), 512))
-                    var entry = truth[b] ?? (Bitmap512(), false)
+                    var entry = truth[b] ?? (PageBits(), false)
                     entry.pop.set(lo, hi)
                     if r.huge { entry.huge = true }
                     truth[b] = entry
@@ -104,20 +105,20 @@ extension PageTableState {
               v.isAnonymousPrivate, !v.isHugetlb, !v.flags.contains(.pfnmap),
               v.start <= blockStart(b), v.end >= blockStart(b) &+ pmdSize
         else {
-            observe(b, pop: Bitmap512(), huge: false)
+            observe(b, pop: PageBits(), huge: false)
             return
         }
-        let onlyLazy = !s.huge && s.pop.subtracting(lazy[b] ?? Bitmap512()).isEmpty
+        let onlyLazy = !s.huge && s.pop.subtracting(lazy[b] ?? PageBits()).isEmpty
         let wasDeposit = s.huge && s.deposit
         if onlyLazy {
             inferredLazyfreeDiscards += 1
-            observe(b, pop: Bitmap512(), huge: false)
+            observe(b, pop: PageBits(), huge: false)
             var t = blocks[b]!
             pteFree(PolicyIndex.refcount, &t)
             blocks[b] = t
         } else {
             inferredZaps += 1
-            observe(b, pop: Bitmap512(), huge: false)
+            observe(b, pop: PageBits(), huge: false)
             var t = blocks[b]!
             if wasDeposit { for i in 0..<3 { pteFree(i, &t) } }
             pteFree(PolicyIndex.ptReclaim, &t)

@@ -1,6 +1,7 @@
 // Zapping entries inside one VMA: zap_pte_range (mm/memory.c) with the reclaim decisions that
 // follow it under each policy, and the THP cases (zap_huge_pmd, zap_deposited_table,
 // __split_huge_pmd in mm/huge_memory.c).
+import PTSupport
 
 enum ZapKind {
     /// MADV_DONTNEED / MADV_DONTNEED_LOCKED (madvise_dontneed_single_vma).
@@ -44,14 +45,14 @@ extension PageTableState {
                 // zap_huge_pmd: the PMD entry goes and zap_deposited_table frees the
                 // deposited PTE page, under every policy (no PT_RECLAIM needed).
                 s.huge = false
-                s.pop = Bitmap512()
+                s.pop = PageBits()
                 if s.deposit { for i in 0..<3 { pteFree(i, &s) } }
                 s.deposit = false
             } else {
                 // __split_huge_pmd: an anonymous THP's deposited table becomes its PTE page,
                 // all 512 entries mapped; a file THP's PMD is just cleared (refaults later).
                 s.huge = false
-                s.pop = s.deposit ? .full : Bitmap512()
+                s.pop = s.deposit ? .full : PageBits()
                 s.deposit = false
                 s.pop.clear(lo, hi)
             }
@@ -97,7 +98,7 @@ extension PageTableState {
             // keeps it (a gap: refcount-discard cannot free it); a partial one is split.
             if lo == 0 && hi == 512 { return }
             s.huge = false
-            s.pop = s.deposit ? .full : Bitmap512()
+            s.pop = s.deposit ? .full : PageBits()
             s.deposit = false
         }
         let before = idealNeeds(b, s)
@@ -105,7 +106,7 @@ extension PageTableState {
         marked.clear(0, lo)
         marked.clear(hi, 512)
         if !marked.isEmpty {
-            lazy[b] = (lazy[b] ?? Bitmap512()) | marked
+            lazy[b] = (lazy[b] ?? PageBits()) | marked
         }
         if discardLazy && !hugetlb && effectivePop(b, s).isEmpty {
             pteFree(PolicyIndex.refcount, &s)
