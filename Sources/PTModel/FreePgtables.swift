@@ -94,7 +94,7 @@ extension PageTableState {
             if !lazy.isEmpty { lazy[b] = nil }
         }
         if s.tables & PolicyIndex.kernelMask != 0 {
-            for i in 0..<3 { pteFree(i, &s) }
+            for i in PolicyIndex.kernel { pteFree(i, &s) }
         }
         idealUpdate(b, &s, before: before)
         blocks[b] = s
@@ -108,7 +108,7 @@ extension PageTableState {
         collectKeys(blocks, r << 9, (r &+ 1) << 9)
         for k in keyScratch where blocks[k]!.tables & PolicyIndex.kernelMask != 0 { free_pte_range(k) }
         var reg2 = pmds[r]!
-        for i in 0..<3 where reg2.tables & PolicyIndex.bit(i) != 0 {
+        for i in PolicyIndex.kernel where reg2.tables & PolicyIndex.bit(i) != 0 {
             reg2.tables &= ~PolicyIndex.bit(i)
             pmd[i] &-= 1
         }
@@ -122,7 +122,7 @@ extension PageTableState {
         pmds.forEach { k, v in if k >> 9 == g && v.tables & PolicyIndex.kernelMask != 0 { regions.append(k) } }
         for k in regions { free_pmd_page(k) }
         var reg2 = puds[g]!
-        for i in 0..<3 where reg2.tables & PolicyIndex.bit(i) != 0 {
+        for i in PolicyIndex.kernel where reg2.tables & PolicyIndex.bit(i) != 0 {
             reg2.tables &= ~PolicyIndex.bit(i)
             pud[i] &-= 1
         }

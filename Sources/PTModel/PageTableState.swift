@@ -147,9 +147,9 @@ struct PageTableState {
         }
         if s.pop.isEmpty { return }
         // none and pt-reclaim need the page for any entry (lazyfree ones included).
-        var need: UInt8 = 0b011
+        var need = PolicyIndex.noneBit | PolicyIndex.ptReclaimBit
         // refcount needs it unless every entry is lazyfree and discarded (--lazyfree discard).
-        if s.tables & 0b100 == 0 && !effectivePop(b, s).isEmpty { need |= 0b100 }
+        if s.tables & PolicyIndex.refcountBit == 0 && !effectivePop(b, s).isEmpty { need |= PolicyIndex.refcountBit }
         pteAlloc(bits: need, b, &s)
     }
 
@@ -159,34 +159,34 @@ struct PageTableState {
     /// and PUD pages iff some block below needs one.
     @inline(__always) mutating func idealUpdate(_ b: UInt64, _ s: inout BlockState, before: (pte: Bool, pmd: Bool)) {
         let after = idealNeeds(b, s)
-        let bit = PolicyIndex.bit(PolicyIndex.ideal)
+        let i = PolicyIndex.ideal, bit = PolicyIndex.idealBit
         if before.pte != after.pte || (s.tables & bit != 0) != after.pte {
             if after.pte {
                 if s.tables & bit == 0 {
                     s.tables |= bit
-                    pte[3] &+= 1
-                    if s.everFreed & bit != 0 { reallocated[3] &+= 1 }
+                    pte[i] &+= 1
+                    if s.everFreed & bit != 0 { reallocated[i] &+= 1 }
                 }
             } else if s.tables & bit != 0 {
                 s.tables &= ~bit
                 s.everFreed |= bit
-                pte[3] &-= 1
-                freed[3] &+= 1
-                callFreed[3] &+= 1
+                pte[i] &-= 1
+                freed[i] &+= 1
+                callFreed[i] &+= 1
             }
         }
         if before.pmd != after.pmd { idealRegionUser(b >> blocksPerPMDRegionShift, after.pmd ? 1 : -1) }
     }
 
     private mutating func idealRegionUser(_ region: UInt64, _ delta: Int32) {
-        let bit = PolicyIndex.bit(PolicyIndex.ideal)
+        let i = PolicyIndex.ideal, bit = PolicyIndex.idealBit
         var became = 0  // +1: first user, -1: last user gone
         pmds[region, default: RegionState()].addUsers(delta, bit: bit, became: &became)
         if became == 0 { return }
-        pmd[3] = became > 0 ? pmd[3] &+ 1 : pmd[3] &- 1
+        pmd[i] = became > 0 ? pmd[i] &+ 1 : pmd[i] &- 1
         var pudBecame = 0
         puds[region >> 9, default: RegionState()].addUsers(Int32(became), bit: bit, became: &pudBecame)
-        if pudBecame != 0 { pud[3] = pudBecame > 0 ? pud[3] &+ 1 : pud[3] &- 1 }
+        if pudBecame != 0 { pud[i] = pudBecame > 0 ? pud[i] &+ 1 : pud[i] &- 1 }
     }
 
     /// Calls body for every block in first...last that the model knows, ascending: a direct

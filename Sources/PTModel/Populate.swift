@@ -12,9 +12,7 @@ extension PageTableState {
         // call only keeps corrupt input from exhausting memory.
         let last = min((pe - 1) >> 21, b &+ (1 << 17) &- 1)
         while b <= last && blocks.count < 1 << 20 {
-            let bStart = b << 21
-            let lo = ps > bStart ? Int((ps - bStart) >> 12) : 0
-            let hi = pe &- bStart < pmdSize ? Int((pe - bStart) >> 12) : 512
+            let (lo, hi) = pageSpan(ofBlock: b, ps, pe)
             let known = blocks[b]
             if known?.huge != true {
                 var pop = known?.pop ?? PageBits()

@@ -25,19 +25,9 @@ extension PageTableState {
 
         // Vanished ranges: munmap rules against the snapshot's surviving mappings.
         for (vs, ve) in vanished {
-            var i = vmas.firstIndex(endAbove: vs)
-            while i < vmas.count && vmas.vmas[i].start < ve {
-                let v = vmas.vmas[i]
-                zap_pte_range(max(v.start, vs), min(v.end, ve), vma: v, kind: .unmap)
-                i += 1
-            }
-            var detached = ContiguousArray<VMA>()
-            vmas.detach(vs, ve, into: &detached)
             let below = maps.last { $0.end <= vs }
             let above = maps.first { $0.start >= ve }
-            for piece in detached {
-                free_pgd_range(piece.start, piece.end, floor: below?.end ?? 0, ceiling: above?.start ?? 0)
-            }
+            unmap_region(vs, ve, floor: below?.end ?? 0, ceiling: above?.start ?? 0)
         }
 
         // Adopt the kernel's layout, keeping what the model knows of each VMA's flags.
@@ -110,21 +100,19 @@ extension PageTableState {
         }
         let onlyLazy = !s.huge && s.pop.subtracting(lazy[b] ?? PageBits()).isEmpty
         let wasDeposit = s.huge && s.deposit
+        observe(b, pop: PageBits(), huge: false)
+        var t = blocks[b]!
         if onlyLazy {
+            // vmscan's discard (try_to_unmap_one) took the last entries: the seed's count.
             inferredLazyfreeDiscards += 1
-            observe(b, pop: PageBits(), huge: false)
-            var t = blocks[b]!
-            pteFree(PolicyIndex.refcount, &t)
-            blocks[b] = t
+            try_to_free_user_pte(b, &t)
         } else {
+            // One whole-block MADV_DONTNEED inside an eligible VMA.
             inferredZaps += 1
-            observe(b, pop: PageBits(), huge: false)
-            var t = blocks[b]!
-            if wasDeposit { for i in 0..<3 { pteFree(i, &t) } }
-            pteFree(PolicyIndex.ptReclaim, &t)
-            pteFree(PolicyIndex.refcount, &t)
-            blocks[b] = t
+            if wasDeposit { zap_deposited_table(&t) }
+            reclaimAfterZap(b, &t, kind: .dontneed, wholeBlock: true, eligibleVMA: true)
         }
+        blocks[b] = t
     }
 
     /// A VMA for a mapping the model never saw created.
