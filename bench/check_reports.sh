@@ -4,8 +4,10 @@
 # the same way by an earlier build (issue 8: reports byte-identical before and after a change).
 #   bench/check_reports.sh write CLI OUTDIR          write the reports of CLI into OUTDIR
 #   bench/check_reports.sh diff  CLI BASELINE_DIR    write into a temp dir, diff against BASELINE_DIR
-# Traces: traces/*.ptr, and, when BUILD/bench/gen_trace and BUILD/programs/dontneed_churn exist,
+# Traces: traces/*.ptr, and, when BUILD/bench/gen_trace and BUILD/bench/dontneed_churn exist,
 # a small synthetic trace and a recorded residency trace (BUILD: env, default build/).
+# Frame names come from the ELF symbols of the modules installed on this machine: write the
+# baseline and diff on the same machine, with no package installed in between.
 # Prints one line per difference and a last line "N reports identical, M differ".
 set -uo pipefail
 mode=${1:?usage: check_reports.sh write|diff CLI DIR}
@@ -36,7 +38,13 @@ if [ -x "$gen" ]; then
     [ -s "$syn" ] || "$gen" "$syn" 200000 >/dev/null 2>&1
     extra+=("$syn")
 fi
-[ -s "$build/report-check/dontneed_churn.ptr" ] && extra+=("$build/report-check/dontneed_churn.ptr")
+# The recorded one is recorded once (a recording differs from run to run), by the writing run.
+churn=$build/report-check/dontneed_churn.ptr
+if [ "$mode" = write ] && [ ! -s "$churn" ] && [ -x "$build/bench/dontneed_churn" ]; then
+    mkdir -p "$build/report-check"
+    "$cli" record --force -o "$churn" -- "$build/bench/dontneed_churn" 20000 >/dev/null 2>&1
+fi
+[ -s "$churn" ] && extra+=("$churn")
 
 out=$dir
 [ "$mode" = diff ] && out=$(mktemp -d)
