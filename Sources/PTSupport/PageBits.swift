@@ -141,8 +141,21 @@
     /// trailing-zero counts.
     @inlinable public func forEachRun(_ body: (_ lo: Int, _ hi: Int) -> Void) {
         var start = -1  // first page of the run in progress, or -1
+        let all = words  // one copy, its words read by shifting (no pointer per word)
         for w in 0..<8 {
-            let word = self.word(w)
+            let word: UInt64
+            switch w {
+            case 0: word = all.0
+            case 1: word = all.1
+            case 2: word = all.2
+            case 3: word = all.3
+            case 4: word = all.4
+            case 5: word = all.5
+            case 6: word = all.6
+            default: word = all.7
+            }
+            if start < 0 && word == 0 { continue }
+            if start >= 0 && word == ~0 { continue }
             var p = 0  // next bit of this word to look at
             while p < 64 {
                 let rest = word >> UInt64(p)  // bits p..<64, zeros shifted in above
