@@ -10,10 +10,10 @@ extension TraceReader {
         let tag = try c.u8()
         let type = tag & Tag.typeMask
         // Call records are decoded by nextEvent itself; here one is out of place.
-        if type >= Tag.mmap && type <= Tag.sbrk && inSnapshot {
+        if Tag.isCall(tag) && inSnapshot {
             throw .corrupt(at: tagAt, "call record inside a snapshot")
         }
-        if tag & ~Tag.typeMask != 0 && !(type >= Tag.mmap && type <= Tag.sbrk) {
+        if tag & ~Tag.typeMask != 0 && !Tag.isCall(tag) {
             throw .corrupt(at: tagAt, "flag bits 0x\(String(tag & ~Tag.typeMask, radix: 16)) on a non-call record (type \(type))")
         }
         if !headerRead && type != Tag.header {
