@@ -130,7 +130,13 @@
  *              "probe" (free text: VmPTE before/after of the start-up probe), "origin"
  *              ("start", "fork" or "exec"), "parent_trace" (path of the parent's trace, if any),
  *              "proc_start_ticks" (field 22 of /proc/self/stat: the process start time, which
- *              exec keeps, so an exec'd image recognizes its own process's earlier trace).
+ *              exec keeps, so an exec'd image recognizes its own process's earlier trace),
+ *              "preload_shadowed" (written by header.c from preload_check.c: the hooked
+ *              functions the program's calls bind to outside the recorder, as
+ *              "name=library;name=library", "" when none — their calls are NOT in the trace;
+ *              absent in older traces, which readers treat as ""). The "probe" text ends with
+ *              the probe's own system calls ("...; probe system calls, not recorded: N mmap,
+ *              N madvise, N munmap").
  *              Unknown keys must be ignored by readers.
  *   THREAD     uv tid
  *   STACK      ip ip, uv parent                     (defines the next node number)
