@@ -16,7 +16,6 @@
 
 extern char **environ;
 
-#define REAL(name) (ptr_real.name ? ptr_real.name : (ptr_real_resolve(), ptr_real.name))
 
 PTR_EXPORT pid_t fork(void)
 {

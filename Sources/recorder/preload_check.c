@@ -2,6 +2,7 @@
  * The preload-order check (see preload_check.h).
  */
 #include "preload_check.h"
+#include "real_functions.h"
 
 #include <dlfcn.h>
 #include <stdio.h>
@@ -9,8 +10,9 @@
 
 /* The recorded entry points the program binds to by name. */
 static const char *const hooked[] = {
-    "mmap", "mmap64", "munmap", "mremap", "madvise", "posix_madvise", "process_madvise",
-    "mprotect", "pkey_mprotect", "brk", "sbrk",
+#define PTR_NAME(name, ret, params) #name,
+    PTR_RECORDED_FUNCTIONS(PTR_NAME)
+#undef PTR_NAME
 };
 
 static char shadowed[1024];
