@@ -113,7 +113,9 @@ void ptr_exec_env_init(void)
 
 int ptr_exec_env_unfollowed_child(void)
 {
-    if (ptr_state.opt.follow_fork)
+    /* A program started in a child (fork+exec, vfork+exec, posix_spawn, system) is followed
+     * only when both forks and execs are: the same rule as a fork child that execs. */
+    if (ptr_state.opt.follow_fork && ptr_state.opt.follow_exec)
         return 0;
     const char *v = getenv(PTR_ENV_OWNER_PID);
     if (!v || !*v)

@@ -19,8 +19,8 @@
  * started without the exec hooks, e.g. by posix_spawn or system, inherit it from there). */
 void ptr_exec_env_init(void);
 
-/* Is this image a child spawned by a recorded process that is not following forks? (read from
- * PTRECLAIM_OWNER_PID at start-up; 1 = record nothing) */
+/* Is this image a program started in a child of a recorded process (its pid is not
+ * PTRECLAIM_OWNER_PID) while forks or execs are not followed? 1 = record nothing. */
 int ptr_exec_env_unfollowed_child(void);
 
 /* Pointer slots and text bytes the new environment needs for `envp` (0 slots: hand `envp` on

@@ -134,7 +134,7 @@ void ptr_early_init(void)
         goto done;
     read_options();
     if (ptr_exec_env_unfollowed_child())
-        goto done; /* spawned by a recorded process that does not follow forks */
+        goto done; /* started in a child while forks or execs are not followed */
     if (make_absolute(out) != 0) {
         ptr_complain("cannot resolve trace path", out, ENAMETOOLONG);
         goto done;

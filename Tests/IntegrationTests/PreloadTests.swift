@@ -215,6 +215,15 @@ final class PreloadTests: XCTestCase {
         let out = try rec.run.lastJSON()
         let parent = try checkTrace(rec.trace)
         XCTAssertEqual(parent.count("mmap"), jsonInt((out["parent"] as? [String: Any])?["pairs"]), parent.brief)
+
+        // --no-follow-exec alone: the fork child is followed, the programs started by
+        // vfork+exec and posix_spawn are not (as a fork child's exec'd program is not).
+        let rec2 = try record("forks", options: ["--no-follow-exec"], dir: dir, name: "g.ptr")
+        XCTAssertTrue(rec2.run.succeeded, rec2.run.summary)
+        let out2 = try rec2.run.lastJSON()
+        let forkPid = try XCTUnwrap(jsonInt((out2["fork"] as? [String: Any])?["pid"]))
+        XCTAssertEqual(traceFiles(in: dir, prefix: "g.ptr"), [rec2.trace, rec2.trace + ".\(forkPid)"],
+                       "the parent's and the fork child's traces only")
     }
 
     /// umask 0777: the traces are 0600 all the same, and the exec'd image finds its earlier trace.
