@@ -16,14 +16,14 @@
     /// Number of keys stored (here, not in the class: a class's var pays a dynamic
     /// exclusivity check on every access).
     @usableFromInline var stored = 0
-    @inlinable public var count: Int { stored }
+    @inlinable @inline(__always) public var count: Int { stored }
 
     @inlinable public init(blank: Value, capacityLog2: UInt64 = 6) {
         self.blank = blank
         storage = U64MapStorage(capacityLog2: capacityLog2, blank: blank)
     }
 
-    @inlinable public var isEmpty: Bool { stored == 0 }
+    @inlinable @inline(__always) public var isEmpty: Bool { stored == 0 }
 
     /// Makes the storage this value's own before a write (copy-on-write).
     @inlinable @inline(__always) mutating func makeUnique() {
