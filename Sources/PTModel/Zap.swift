@@ -72,7 +72,7 @@ extension PageTableState {
         }
         requireKernelTables(b, &s)
         idealUpdate(b, &s, before: before)
-        if kind != .unmap && before.pte && s.tables & PolicyIndex.noneBit != 0 && s.tables & PolicyIndex.idealBit == 0 { callLeftEmpty += 1 }
+        if kind != .unmap && before.pte && s.tables & PolicyIndex.noneBit != 0 && s.tables & PolicyIndex.idealBit == 0 { noteLeftEmpty(b) }
         blocks.setValue(s, at: at)  // no block was added since the lookup
     }
 
@@ -111,7 +111,7 @@ extension PageTableState {
             pteFree(PolicyIndex.refcount, &s)
         }
         idealUpdate(b, &s, before: before)
-        if before.pte && s.tables & PolicyIndex.noneBit != 0 && s.tables & PolicyIndex.idealBit == 0 { callLeftEmpty += 1 }
+        if before.pte && s.tables & PolicyIndex.noneBit != 0 && s.tables & PolicyIndex.idealBit == 0 { noteLeftEmpty(b) }
         blocks[b] = s
     }
 
@@ -141,7 +141,7 @@ extension PageTableState {
         lazy[b] = l.isEmpty ? nil : l
         if wasPopulated && s.pop.isEmpty && !hugetlb { pteFree(PolicyIndex.refcount, &s) }
         idealUpdate(b, &s, before: before)
-        if before.pte && s.tables & PolicyIndex.noneBit != 0 && s.tables & PolicyIndex.idealBit == 0 { callLeftEmpty += 1 }
+        if before.pte && s.tables & PolicyIndex.noneBit != 0 && s.tables & PolicyIndex.idealBit == 0 { noteLeftEmpty(b) }
         blocks[b] = s
     }
 }
