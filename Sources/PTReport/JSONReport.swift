@@ -38,21 +38,7 @@ public enum JSONReport {
         j.string("kernel_policy", input.kernelPolicyName)
         j.string("lazyfree", r.options.lazyfree.rawValue)
 
-        j.open("policies")
-        for p in Policy.allCases {
-            let v = r.policies[p] ?? PolicyResult()  // zeros when the model has nothing
-            j.open(p.rawValue)
-            j.int("final_bytes", v.finalBytes)
-            j.int("peak_bytes", v.peakBytes)
-            j.double("mean_bytes", v.meanBytes)
-            j.int("pte_pages_final", v.ptePagesFinal)
-            j.int("pmd_pages_final", v.pmdPagesFinal)
-            j.int("pud_pages_final", v.pudPagesFinal)
-            j.int("pte_pages_freed", v.ptePagesFreed)
-            j.int("pte_pages_reallocated", v.ptePagesReallocated)
-            j.close()
-        }
-        j.close()
+        writePolicies(r.policies, to: &j)
 
         if let o = r.observed, o.samples > 0 {
             j.open("observed")
@@ -93,5 +79,24 @@ public enum JSONReport {
         CallSiteJSON.write(input, options, to: &j)
         j.close()
         return j.out + "\n"
+    }
+
+    /// The "policies" object (zeros where the model has nothing), shared with `diff`.
+    static func writePolicies(_ policies: [Policy: PolicyResult], to j: inout JSONWriter) {
+        j.open("policies")
+        for p in Policy.allCases {
+            let v = policies[p] ?? PolicyResult()
+            j.open(p.rawValue)
+            j.int("final_bytes", v.finalBytes)
+            j.int("peak_bytes", v.peakBytes)
+            j.double("mean_bytes", v.meanBytes)
+            j.int("pte_pages_final", v.ptePagesFinal)
+            j.int("pmd_pages_final", v.pmdPagesFinal)
+            j.int("pud_pages_final", v.pudPagesFinal)
+            j.int("pte_pages_freed", v.ptePagesFreed)
+            j.int("pte_pages_reallocated", v.ptePagesReallocated)
+            j.close()
+        }
+        j.close()
     }
 }
