@@ -42,7 +42,7 @@ public enum HTMLReport {
         <style>
         body{font:14px/1.4 sans-serif;margin:24px;color:#222;background:#fff}
         table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-        td.stack,th:last-child{text-align:left;font-family:monospace;font-size:12px}
+        td.stack{text-align:left;font-family:monospace;font-size:12px}
         .meta{color:#555}svg text{font:11px sans-serif}.legend span{margin-right:14px}
         a{color:#1f5fa8}
         </style></head><body>
@@ -55,13 +55,13 @@ public enum HTMLReport {
         guard !t.points.isEmpty else { return "<p>No snapshot in this trace: no timeline.</p>\n" }
         let maxT = max(t.points.last!.seconds, 1e-3)
         let maxB = Double(t.points.map { max($0.observedBytes, $0.modelBytes.max() ?? 0) }.max() ?? 1) * 1.05 + 1
-        func x(_ s: Double) -> String { Units.fixed(left + s / maxT * (w - left - 10), 1) }
+        func x(_ s: Double) -> String { Units.fixed(left + s / maxT * (w - left - 40), 1) }
         func y(_ b: UInt64) -> String { Units.fixed(top + (1 - Double(b) / maxB) * (h - top - bottom), 1) }
         var o = "<div class=legend>"
         for p in Policy.allCases { o += "<span style=\"color:\(colors[p]!)\">&#9644; \(p.rawValue) (model)</span>" }
         o += "<span>&#9679; observed VmPTE (kernel)</span></div>\n"
         o += "<svg id=timeline width=\"\(Int(w))\" height=\"\(Int(h))\" xmlns=\"http://www.w3.org/2000/svg\">\n"
-        o += "<line x1=\"\(left)\" y1=\"\(h - bottom)\" x2=\"\(w - 10)\" y2=\"\(h - bottom)\" stroke=\"#888\"/>"
+        o += "<line x1=\"\(left)\" y1=\"\(h - bottom)\" x2=\"\(w - 40)\" y2=\"\(h - bottom)\" stroke=\"#888\"/>"
         o += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(h - bottom)\" stroke=\"#888\"/>\n"
         for i in 0...4 {
             let b = UInt64(maxB * Double(i) / 4)

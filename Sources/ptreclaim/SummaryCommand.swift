@@ -71,3 +71,13 @@ func summarize(_ files: [String], lazyfree: LazyfreeOption = .keep) -> [SummaryR
     }
     return rows.map { $0! }
 }
+
+/// After `record` wrote several traces: the summary's first rows on stderr, so the trace worth
+/// a report is found without listing every file.
+func printSummaryTop(_ files: [String], rows limit: Int = 5) {
+    let text = SummaryReport.text(summarize(files), limit: limit, tree: false)
+    var err = Output(fd: 2)
+    err.line("ptreclaim: summary of the \(files.count) traces (all of them: ptreclaim summary \(files[0])):")
+    err.line(String(text.dropLast(text.hasSuffix("\n") ? 1 : 0)))
+    err.flush()
+}
