@@ -7,13 +7,46 @@ public enum HTMLReport {
     static let colors: [Policy: String] = [.none: "#d62728", .ptReclaim: "#1f77b4", .refcount: "#2ca02c", .ideal: "#9467bd"]
 
     public static func render(_ input: ReportInput, timeline: Timeline, _ options: ReportOptions) -> String {
-        var o = page(title: "ptreclaim report: " + input.file)
-        o += "<h1>ptreclaim report: \(esc(input.file))</h1>\n"
+        page(title: "ptreclaim report: " + input.file)
+            + "<h1>ptreclaim report: \(esc(input.file))</h1>\n"
+            + body(input, timeline: timeline, options, id: "timeline") + checkScript + "</body></html>\n"
+    }
+
+    /// Several traces on one page (`summary --format html`): the summary table, each row
+    /// linking to its trace's section below when it has one (the first `detailed` rows).
+    public static func render(summary rows: [SummaryRow], timelines: [String: Timeline], _ options: ReportOptions) -> String {
+        var o = page(title: "ptreclaim summary")
+        o += "<h1>ptreclaim summary: \(rows.count) traces</h1>\n<table><tr><th>#</th><th>pid</th><th>parent</th><th>origin</th>"
+        for p in Policy.allCases { o += "<th>\(p.rawValue) final</th>" }
+        o += "<th>calls</th><th>command</th></tr>\n"
+        let sorted = SummaryReport.sorted(rows)
+        for (i, r) in sorted.enumerated() {
+            let linked = timelines[r.file] != nil && r.input != nil
+            o += "<tr><td>\(i + 1)</td><td>\(r.pid.map(String.init) ?? "?")</td><td>\(r.parentPid.map(String.init) ?? "?")</td><td>\(esc(r.origin))</td>"
+            if let input = r.input {
+                for p in Policy.allCases { o += "<td>\(Units.bytes(input.result.policies[p]?.finalBytes ?? 0))</td>" }
+                o += "<td>\(input.summary.calls.total)</td>"
+            } else {
+                o += "<td colspan=\(Policy.allCases.count + 1)>ERROR: \(esc(r.error ?? "?"))</td>"
+            }
+            let cmd = esc(SummaryReport.commandLine(r))
+            o += "<td class=stack>\(linked ? "<a href=\"#trace-\(i + 1)\">\(cmd)</a>" : cmd)</td></tr>\n"
+        }
+        o += "</table>\n"
+        for (i, r) in sorted.enumerated() {
+            guard let input = r.input, let t = timelines[r.file] else { continue }
+            o += "<hr><h1 id=\"trace-\(i + 1)\">#\(i + 1) \(esc(input.file))</h1>\n" + body(input, timeline: t, options, id: "timeline-\(i + 1)")
+        }
+        return o + checkScript + "</body></html>\n"
+    }
+
+    static func body(_ input: ReportInput, timeline: Timeline, _ options: ReportOptions, id: String) -> String {
+        var o = ""
         let s = input.summary
         o += "<p class=meta>\(esc(s.command.joined(separator: " "))) &middot; pid \(s.pid.map(String.init) ?? "?") &middot; "
             + "kernel \(esc(s.kernel ?? "?")) (\(esc(input.kernelPolicyName))) &middot; \(Units.fixed(s.durationSeconds, 3)) s &middot; "
             + "\(s.calls.total) calls &middot; \(s.snapshots) snapshots\(s.truncated ? " &middot; <b>TRUNCATED</b>" : "")</p>\n"
-        o += "<h2>Page-table memory over time</h2>\n" + timelineSVG(timeline)
+        o += "<h2>Page-table memory over time</h2>\n" + timelineSVG(timeline, id: id)
         o += "<h2>Policies</h2>\n" + policyTable(input)
         let sites = input.topCallSites(options.topCallSites)
         var resolver = input.frameResolver(options, leaves: input.result.callSites.filter { $0.ptePagesLeftEmpty > 0 }.map(\.stack))
@@ -31,7 +64,6 @@ public enum HTMLReport {
         o += "<h2>Flame graph: PTE pages left empty, by stack</h2>\n"
         o += flameSVG(input.result.callSites.filter { $0.ptePagesLeftEmpty > 0 }
             .map { (resolver.frames(leaf: $0.stack).reversed().map(\.short), $0.ptePagesLeftEmpty) })
-        o += checkScript + "</body></html>\n"
         return o
     }
 
@@ -50,7 +82,7 @@ public enum HTMLReport {
         """
     }
 
-    static func timelineSVG(_ t: Timeline) -> String {
+    static func timelineSVG(_ t: Timeline, id: String) -> String {
         let w = 900.0, h = 300.0, left = 70.0, bottom = 30.0, top = 10.0
         guard !t.points.isEmpty else { return "<p>No snapshot in this trace: no timeline.</p>\n" }
         let maxT = max(t.points.last!.seconds, 1e-3)
@@ -60,7 +92,7 @@ public enum HTMLReport {
         var o = "<div class=legend>"
         for p in Policy.allCases { o += "<span style=\"color:\(colors[p]!)\">&#9644; \(p.rawValue) (model)</span>" }
         o += "<span>&#9679; observed VmPTE (kernel)</span></div>\n"
-        o += "<svg id=timeline width=\"\(Int(w))\" height=\"\(Int(h))\" xmlns=\"http://www.w3.org/2000/svg\">\n"
+        o += "<svg id=\"\(id)\" class=timeline width=\"\(Int(w))\" height=\"\(Int(h))\" xmlns=\"http://www.w3.org/2000/svg\">\n"
         o += "<line x1=\"\(left)\" y1=\"\(h - bottom)\" x2=\"\(w - 40)\" y2=\"\(h - bottom)\" stroke=\"#888\"/>"
         o += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(h - bottom)\" stroke=\"#888\"/>\n"
         for i in 0...4 {
@@ -132,7 +164,7 @@ public enum HTMLReport {
             }
         }
         draw(root, 0, 0)
-        return "<svg id=flamegraph width=\"\(Int(w))\" height=\"\(Int(Double(depth) * rowH))\" xmlns=\"http://www.w3.org/2000/svg\">\n" + rects + "</svg>\n"
+        return "<svg class=flamegraph width=\"\(Int(w))\" height=\"\(Int(Double(depth) * rowH))\" xmlns=\"http://www.w3.org/2000/svg\">\n" + rects + "</svg>\n"
     }
 
     /// Writes what the browser drew (length of each series' line, number of observed points)
@@ -140,7 +172,7 @@ public enum HTMLReport {
     static let checkScript = """
         <pre id=render-check style="color:#999;font-size:10px"></pre>
         <script>
-        (function(){var out=[];document.querySelectorAll('#timeline .series').forEach(function(e){
+        (function(){var out=[],svg=document.querySelector('svg.timeline');if(svg)svg.querySelectorAll('.series').forEach(function(e){
         var v=e.tagName==='polyline'?Math.round(e.getTotalLength()):e.querySelectorAll('circle').length;
         out.push(e.getAttribute('data-series')+'='+v);});
         document.getElementById('render-check').textContent='rendered: '+out.join(' ');})();

@@ -3,10 +3,11 @@
 import ArgumentParser
 import Dispatch
 import PTTrace
+import PTModel
 import PTReport
 
 enum SummaryFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json, csv
+    case text, json, csv, html
 }
 
 struct Summary: ParsableCommand {
@@ -17,13 +18,13 @@ struct Summary: ParsableCommand {
             PATH is a trace file (its recording's FILE.<pid> and FILE.<pid>.execN traces are included), or a directory (every trace in it). Traces are replayed in parallel, on every core. Rows are sorted by what pt-reclaim, then refcount, would give back at the end (none final - policy final). A trace that cannot be read gets a row with its error; the exit status is then 2.
             """)
 
-    @Option(help: ArgumentHelp("Output format (docs/cli.md).", valueName: "text|json|csv"))
+    @Option(help: ArgumentHelp("Output format (docs/cli.md).", valueName: "text|json|csv|html"))
     var format: SummaryFormat = .text
 
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
     var output: String?
 
-    @Option(help: ArgumentHelp("Text format: rows to show (0 = all).", valueName: "n"))
+    @Option(help: ArgumentHelp("Text: rows to show (0 = all). HTML: traces given their own section (0 = 10).", valueName: "n"))
     var top = 0
 
     @Option(help: ArgumentHelp("refcount policy: MADV_FREE'd pages kept or discarded.", valueName: "keep|discard"))
@@ -46,9 +47,21 @@ struct Summary: ParsableCommand {
         case .text: text = SummaryReport.text(rows, limit: top > 0 ? top : nil)
         case .json: text = SummaryReport.json(rows)
         case .csv: text = SummaryReport.csv(rows)
+        case .html: text = htmlPage(rows)
         }
         try writeText(text, to: output)
         if rows.contains(where: { $0.input == nil }) { throw ExitCode(Status.badTrace) }
+    }
+}
+
+extension Summary {
+    /// The summary table, and the first --top traces (10 by default) each with its report.
+    func htmlPage(_ rows: [SummaryRow]) -> String {
+        var timelines: [String: Timeline] = [:]
+        for r in SummaryReport.sorted(rows).prefix(top > 0 ? top : 10) where r.input != nil {
+            timelines[r.file] = try? Timeline.read(path: r.file, options: ReplayOptions(lazyfree: lazyfree.mode))
+        }
+        return HTMLReport.render(summary: rows, timelines: timelines, ReportOptions())
     }
 }
 
