@@ -1,9 +1,10 @@
-// The one place the new commands (summary, diff, report's new formats) call the replay through,
-// so moving the replay loop into the library changes one line here.
+// The one place the new commands (summary, diff) call the replay through.
 import PTModel
+import PTReplay
 import PTReport
 
-/// Replays `file` as `ptreclaim report` does.
+/// Replays `file` as `ptreclaim report` does (PTReplay's Replay.run), without progress output:
+/// several run at once.
 func replayTrace(_ file: String, lazyfree: LazyfreeOption = .keep, infer: Bool = true) throws -> ReportInput {
-    try Report.parse(["--lazyfree", lazyfree.rawValue] + (infer ? [] : ["--no-infer"]) + ["--", file]).replay()
+    try Replay.run(file, options: ReplayOptions(lazyfree: lazyfree.mode, inferUnrecordedZaps: infer))
 }

@@ -1,48 +1,10 @@
-// Call stacks and module maps collected while the trace streams by, so the report can show the
-// frames of its top call sites. Nodes are kept as two flat arrays (12 bytes a node), up to
-// `maxNodes`; beyond that frames are left unresolved rather than growing without bound.
+// Naming the frames of a call stack: module-relative offsets and, where a module's ELF symbol
+// table has one, the function's name. The stack table itself is collected by the replay
+// (PTReplay/StackTable.swift); readable stacks with file:line are StackFrames.swift's.
 import PTTrace
+import PTReplay
 
-public struct StackTable: Sendable {
-    public static let maxNodes = 4 << 20
-    private var ips: [UInt64] = []
-    private var parents: [UInt32] = []
-    private var modules: [Module] = []
-    public private(set) var overflowed = false
-
-    public init() {}
-
-    public mutating func add(_ record: TraceRecord) {
-        switch record {
-        case .stack(let node, let ip, let parent):
-            guard Int(node) == ips.count + 1, ips.count < StackTable.maxNodes else {
-                overflowed = true
-                return
-            }
-            ips.append(ip)
-            parents.append(parent)
-        case .module(let m):
-            if !modules.contains(where: { $0.path == m.path && $0.loadAddress == m.loadAddress }) {
-                modules.append(m)
-            }
-        default:
-            break
-        }
-    }
-
-    /// Instruction pointers of `leaf`'s stack, innermost first; empty for stack 0 or unknown.
-    public func frames(leaf: UInt32, limit: Int = 64) -> [UInt64] {
-        var out: [UInt64] = []
-        var n = Int(leaf)
-        while n > 0 && n <= ips.count && out.count < limit {
-            out.append(ips[n - 1])
-            let p = Int(parents[n - 1])
-            if p >= n { break }  // parents precede children; guard against loops
-            n = p
-        }
-        return out
-    }
-
+extension StackTable {
     /// "malloc+0x47 (libc.so.6+0x1234)" for an ip inside a known module segment whose symbol
     /// table names it; "libc.so.6+0x1234" without a name; "0x7f..." outside every module.
     /// Offsets are from the module's load address, ready for `addr2line -e MODULE`.
