@@ -73,7 +73,7 @@ public enum HTMLReport {
         <html><head><meta charset="utf-8"><title>\(esc(title))</title>
         <style>
         body{font:14px/1.4 sans-serif;margin:24px;color:#222;background:#fff}
-        table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+        table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right;white-space:nowrap}
         td.stack{text-align:left;font-family:monospace;font-size:12px}
         .meta{color:#555}svg text{font:11px sans-serif}.legend span{margin-right:14px}
         a{color:#1f5fa8}
