@@ -133,6 +133,13 @@ final class ReportFormatsTests: XCTestCase {
         XCTAssertTrue(((traces[0]["command"] as? [String])?.first ?? "").hasSuffix("policies_differ"), "\(traces[0])")
         XCTAssertEqual(traces.filter { $0["parent_file"] is NSNull }.count, 1, "one root")
 
+        _ = try cli(["summary", "--format", "html", "-o", dir + "/summary.html", trace], dir: dir)
+        let page = try String(contentsOfFile: dir + "/summary.html", encoding: .utf8)
+        for i in 1...3 {
+            XCTAssertTrue(page.contains("href=\"#trace-\(i)\""), "row \(i) links to its section")
+            XCTAssertTrue(page.contains("id=\"trace-\(i)\""), "section \(i)")
+        }
+
         let csv = try cli(["summary", "--format", "csv", trace], dir: dir).stdout.split(separator: "\n")
         XCTAssertEqual(csv.count, 4)
         XCTAssertTrue(csv[0].hasPrefix("file,pid,parent_pid,origin,executable,command,duration_s,calls,none_final_bytes"), String(csv[0]))
