@@ -30,6 +30,7 @@ public enum TextReport {
         if s.failedCalls > 0 { folded.append("failed \(s.failedCalls)") }
         if !folded.isEmpty { calls += " (of which " + folded.joined(separator: ", ") + ")" }
         o += "  calls        \(calls)\n"
+        if let w = s.preloadWarning { o += "  WARNING      \(w)\n" }
         if let note = CallSiteText.zeroCallsNote(input) { o += note }
         o += "  kernel policy \(input.kernelPolicyName)   lazyfree \(r.options.lazyfree.rawValue)\n"
 
