@@ -255,4 +255,9 @@ enum ptr_exit_reason {
 #define PTR_ENV_FOLLOW_EXEC "PTRECLAIM_FOLLOW_EXEC" /* 1 (default) = exec'd images write a trace */
 #define PTR_ENV_PROBE "PTRECLAIM_PROBE"             /* 1 (default) = run the kernel-policy probe */
 
+/* The largest values the recorder honours; it ignores a value outside 0..MAX (its default
+ * applies), so `ptreclaim record` refuses such values before starting the program. */
+#define PTR_INTERVAL_MS_MAX 86400000 /* one day */
+#define PTR_STACK_DEPTH_MAX 128
+
 #endif /* PTRECLAIM_TRACE_H */
