@@ -30,6 +30,16 @@ public enum JSONReport {
         j.open("calls")
         for (name, count) in s.calls.ordered { j.int(name, count) }
         j.close()
+        j.string("status", s.ending.name)
+        if case .exec(_, let next?) = s.ending { j.string("continued_in", next) } else { j.null("continued_in") }
+        if case .damaged(let e) = s.ending {
+            j.open("damaged")
+            j.int("offset", e.offset ?? 0)
+            j.string("what", e.message)
+            j.close()
+        } else {
+            j.null("damaged")
+        }
         j.close()
 
         j.string("kernel_policy", input.kernelPolicyName)

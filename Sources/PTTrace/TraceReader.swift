@@ -42,6 +42,12 @@ public struct TraceReader {
     public private(set) var header: TraceHeader
     /// After next() returned nil: the file had no TRAILER or ended inside a record.
     public private(set) var truncated = false
+    /// After the TRAILER: what is wrong with a trace whose records all decoded — fewer or more
+    /// records than the trailer counts, or data after the trailer (TraceDamage.swift). nil when
+    /// the trace is sound.
+    public internal(set) var damage: TraceError?
+    /// Records decoded so far, the HEADER included (what the TRAILER's records_written counts).
+    public internal(set) var recordsRead: UInt64 = 0
     /// Size of the file in bytes when it was opened.
     public var fileSize: UInt64 { buffer.fileSize }
     /// Byte offset of the next record.
@@ -124,6 +130,7 @@ public struct TraceReader {
                             : nil
                         buffer.start = c.p - base
                         regs = r
+                        recordsRead &+= 1
                         if let v = callResidency { rememberPopulation(v) }
                         return .call
                     } catch {
@@ -181,6 +188,7 @@ public struct TraceReader {
                         let call = try decodeCall(tag, &c, &r)
                         buffer.start = c.p - base
                         regs = r
+                        recordsRead &+= 1
                         if let res = call.residency { rememberPopulation(res) }
                         return .call(call)
                     }
@@ -190,8 +198,13 @@ public struct TraceReader {
                 try recover(from: error, base: base)
                 continue
             }
+            let trailerOffset = buffer.fileOffset(buffer.start)
             buffer.start = c.p - base
             regs = r
+            switch step {
+            case .trailer, .end: break
+            default: recordsRead &+= 1
+            }
             switch step {
             case .record(let record):
                 if case .call(let call) = record, let res = call.residency { rememberPopulation(res) }
@@ -219,6 +232,7 @@ public struct TraceReader {
                 return .snapshot(s)
             case .trailer(let t):
                 finished = true
+                checkEnd(after: t, at: trailerOffset)
                 return .trailer(t)
             case .end:
                 finished = true

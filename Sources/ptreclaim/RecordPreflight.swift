@@ -28,7 +28,7 @@ enum Preflight {
 
     /// The default trace (named after the child's pid) goes to `dir`: it must accept new files.
     static func checkDirectory(_ dir: String) throws {
-        try tryCreate(dir + "/.ptreclaim-check-\(getpid())", shownAs: dir)
+        try tryCreate(dir + "/.ptreclaim-check-\(getpid())", shownAs: "a trace in " + dir)
     }
 
     /// Creates and removes `path` as the recorder would create it.
