@@ -54,7 +54,8 @@ public enum TraceEnding: Equatable, Sendable {
         var candidates: [String] = []
         while let e = readdir(d) {
             let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if name.contains(marker) { candidates.append((dir.isEmpty ? "" : dir) + "/" + name) }
+            // Named as `path` is: in its directory, relative when it is.
+            if name.contains(marker) { candidates.append(parts.count > 1 ? dir + "/" + name : name) }
         }
         for c in candidates.sorted() {
             guard let h = try? TraceReader(path: c).header, h["origin"] == "exec", h.pid == pid,

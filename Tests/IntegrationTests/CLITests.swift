@@ -113,21 +113,6 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: ran), "the program must not run")
     }
 
-    /// Starts `record -o TRACE -- killed` and waits for the program's "ready PID N" line.
-    func startKilled(_ trace: String, dir: String, options: [String] = []) throws -> (Spawned, pid_t, Int) {
-        let child = try Spawned([try Artifacts.cli(), "record"] + options + ["-o", trace, "--", try Artifacts.program("killed")],
-                                outDir: dir)
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, !child.poll() {
-            if let line = child.stdoutText().split(separator: "\n").first(where: { $0.hasPrefix("ready ") }) {
-                let w = line.split(separator: " ")
-                return (child, pid_t(w[1])!, Int(w[2])!)
-            }
-            usleep(2000)
-        }
-        throw TestFailure("killed never printed ready: \(child.stderrText())")
-    }
-
     // Item 11: SIGTERM and SIGHUP sent to `ptreclaim record` end the program as they would
     // without ptreclaim; it waits, lists the trace and exits 128+N; the trace loses its zero tail.
     func testSignalsToRecordReachTheProgram() throws {
@@ -177,5 +162,95 @@ final class CLITests: XCTestCase {
         for p in family { XCTAssertFalse(FileManager.default.fileExists(atPath: p), "\(p) removed by --force") }
         for p in others { XCTAssertTrue(FileManager.default.fileExists(atPath: p), "\(p) is not a trace of the recording") }
         try checkTrace(trace)
+    }
+}
+
+// Items 17 and 19: how a trace ended, in the report's words, the JSON and dump's last line.
+final class TraceEndingTests: XCTestCase {
+    func report(_ args: [String], dir: String) throws -> RunResult {
+        try runProcess([try Artifacts.cli(), "report"] + args, timeout: 120, outDir: dir)
+    }
+
+    func testTraceEndedInExecNamesItsContinuation() throws {
+        let dir = try makeScratchDir(self, "execend")
+        let rec = try record("exec_chain", dir: dir, name: "e.ptr")
+        XCTAssertEqual(rec.run.exitCode, 0, rec.run.summary)
+        let pid = try XCTUnwrap(jsonInt(try rec.run.lastJSON()["pid"]))
+        let next = "\(rec.trace).\(pid).exec1"
+        let prog = try Artifacts.program("exec_chain")
+        let text = try report([rec.trace], dir: dir)
+        XCTAssertEqual(text.exitCode, 0, text.summary)
+        XCTAssertTrue(text.stdout.contains("  status       ended in exec of \(prog): continued in \(next)   "), text.stdout)
+        let json = try reportJSON(rec.trace)["trace"] as? [String: Any]
+        XCTAssertEqual(json?["status"] as? String, "exec")
+        XCTAssertEqual(json?["continued_in"] as? String, next)
+        XCTAssertEqual(json?["truncated"] as? Bool, true, "no trailer, as before")
+        let dump = try runProcess([try Artifacts.cli(), "dump", rec.trace], outDir: dir)
+        XCTAssertTrue(dump.stdout.hasSuffix(", ended in exec of \(prog): continued in \(next)\n"), String(dump.stdout.suffix(200)))
+        // The last image's trace is complete.
+        let last = try reportJSON(next)["trace"] as? [String: Any]
+        XCTAssertEqual(last?["status"] as? String, "complete")
+    }
+
+    func testRunningProgramsTraceIsInProgressThenTruncated() throws {
+        let dir = try makeScratchDir(self, "inprogress")
+        let trace = dir + "/k.ptr"
+        let (child, pid, _) = try startKilled(trace, dir: dir)
+        let live = try report([trace], dir: dir)
+        XCTAssertEqual(live.exitCode, 0, live.summary)
+        XCTAssertTrue(live.stdout.contains("  status       in progress (no trailer yet: the program is still running; figures so far)   "),
+                      live.stdout)
+        XCTAssertEqual((try reportJSON(trace)["trace"] as? [String: Any])?["status"] as? String, "in_progress")
+        kill(pid, SIGKILL)
+        _ = child.wait(timeout: 20)
+        let dead = try report([trace], dir: dir)
+        XCTAssertTrue(dead.stdout.contains("  status       TRUNCATED (no trailer: the program was killed or the file was cut)   "),
+                      dead.stdout)
+        XCTAssertEqual((try reportJSON(trace)["trace"] as? [String: Any])?["status"] as? String, "truncated")
+    }
+
+    /// Data after a complete trace: the report is printed, says DAMAGED with the byte offset,
+    /// and exits 2 with one line; JSON has trace.damaged.
+    func testDataAfterTheTrailerIsReported() throws {
+        let dir = try makeScratchDir(self, "damage")
+        let rec = try record("exits", args: ["exit"], dir: dir, name: "d.ptr")
+        XCTAssertEqual(rec.run.exitCode, 3, rec.run.summary)
+        var data = try Data(contentsOf: URL(fileURLWithPath: rec.trace))
+        let size = data.count
+        var rng = SystemRandomNumberGenerator()
+        data.append(contentsOf: (0..<5000).map { _ in UInt8.random(in: 1...255, using: &rng) })
+        try data.write(to: URL(fileURLWithPath: rec.trace))
+        let what = "5000 bytes of data after the trailer"
+        let text = try report([rec.trace], dir: dir)
+        XCTAssertEqual(text.exitCode, 2, text.summary)
+        XCTAssertEqual(text.stderr, "ptreclaim: \(rec.trace): byte \(size): \(what)\n")
+        XCTAssertTrue(text.stdout.contains("  status       DAMAGED at byte \(size): \(what)   "), text.stdout)
+        let json = try report(["--format", "json", rec.trace], dir: dir)
+        XCTAssertEqual(json.exitCode, 2, json.summary)
+        let t = (try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["trace"] as? [String: Any]
+        XCTAssertEqual(t?["status"] as? String, "damaged")
+        let d = t?["damaged"] as? [String: Any]
+        XCTAssertEqual(jsonInt(d?["offset"]), size)
+        XCTAssertEqual(d?["what"] as? String, what)
+        let dump = try runProcess([try Artifacts.cli(), "dump", rec.trace], outDir: dir)
+        XCTAssertEqual(dump.exitCode, 2, dump.summary)
+        XCTAssertTrue(dump.stdout.contains(", DAMAGED at byte \(size): \(what);"), String(dump.stdout.suffix(300)))
+    }
+}
+
+extension XCTestCase {
+    /// Starts `record -o TRACE -- killed` and waits for the program's "ready PID N" line.
+    func startKilled(_ trace: String, dir: String, options: [String] = []) throws -> (Spawned, pid_t, Int) {
+        let child = try Spawned([try Artifacts.cli(), "record"] + options + ["-o", trace, "--", try Artifacts.program("killed")],
+                                outDir: dir)
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, !child.poll() {
+            if let line = child.stdoutText().split(separator: "\n").first(where: { $0.hasPrefix("ready ") }) {
+                let w = line.split(separator: " ")
+                return (child, pid_t(w[1])!, Int(w[2])!)
+            }
+            usleep(2000)
+        }
+        throw TestFailure("killed never printed ready: \(child.stderrText())")
     }
 }
