@@ -12,7 +12,7 @@ public enum TraceLiveness {
     /// True when a live process holds the recorder's lock on `path`. False when the file is not
     /// held, or cannot be opened.
     public static func isBeingWritten(_ path: String) -> Bool {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         if flock(fd, LOCK_SH | LOCK_NB) == 0 { return false }  // released by close
