@@ -42,6 +42,11 @@ enum Preflight {
     /// --force: FILE and its children's and exec'd images' traces (FILE.<pid>, FILE.<pid>.<n>,
     /// FILE.<pid>.exec<n>) from an earlier run; none is touched while a recorder writes one.
     static func removeRecording(_ path: String, shownAs name: String) throws {
+        var st = stat()
+        if lstat(path, &st) == 0 && ![S_IFREG, S_IFLNK].contains(st.st_mode & S_IFMT) {
+            // --force -o /dev/null must not delete the device.
+            throw userError("\(name) is not a regular file; not removed")
+        }
         let files = [path] + traceFamily(path).keys.filter { isChildTraceName($0, of: path) }.sorted()
         for f in files where TraceLiveness.isBeingWritten(f) {
             throw userError("\(f == path ? name : f) is being written by a running recording; not removed (choose another --output)")

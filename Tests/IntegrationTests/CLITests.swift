@@ -89,6 +89,13 @@ final class CLITests: XCTestCase {
             try expect(["record", "-o", out, "--", "/usr/bin/touch", ran], exit: 1, line: line, dir: dir)
             XCTAssertFalse(FileManager.default.fileExists(atPath: ran), "-o '\(out)': the program must not run")
         }
+        // --force never removes what is not a file.
+        try expect(["record", "--force", "-o", "/dev/null", "--", "/usr/bin/touch", ran], exit: 1,
+                   line: "ptreclaim: /dev/null is not a regular file; not removed", dir: dir)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: ran), "--force -o /dev/null: the program must not run")
+        var st = stat()
+        XCTAssertEqual(lstat("/dev/null", &st), 0)
+        XCTAssertEqual(st.st_mode & S_IFMT, S_IFCHR, "/dev/null is still the device")
         // No -o: the current directory must accept the default name.
         let r = try runProcess(["/bin/sh", "-c", "cd /sys && exec \"$0\" record -- /usr/bin/touch \"$1\"",
                                 try Artifacts.cli(), ran], outDir: dir)
