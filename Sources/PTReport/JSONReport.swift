@@ -32,6 +32,7 @@ public enum JSONReport {
         j.open("calls")
         for (name, count) in s.calls.ordered { j.int(name, count) }
         j.close()
+        if let w = s.preloadWarning { j.string("preload_warning", w) }  // only when there is one
         j.string("status", s.ending.name)
         if case .exec(_, let next?) = s.ending { j.string("continued_in", next) } else { j.null("continued_in") }
         if case .damaged(let e) = s.ending {
