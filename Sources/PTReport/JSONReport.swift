@@ -36,6 +36,16 @@ public enum JSONReport {
         for (name, count) in s.calls.ordered { j.int(name, count) }
         j.close()
         if let w = s.preloadWarning { j.string("preload_warning", w) }  // only when there is one
+        j.string("status", s.ending.name)
+        if case .exec(_, let next?) = s.ending { j.string("continued_in", next) } else { j.null("continued_in") }
+        if case .damaged(let e) = s.ending {
+            j.open("damaged")
+            j.int("offset", e.offset ?? 0)
+            j.string("what", e.message)
+            j.close()
+        } else {
+            j.null("damaged")
+        }
         j.close()
 
         j.string("kernel_policy", input.kernelPolicyName)
