@@ -87,6 +87,17 @@ public enum JSONReport {
         j.int("unrecorded_mappings", r.unrecordedMappings)
         j.int("inferred_unrecorded_zaps", r.inferredZaps)
         j.int("inferred_lazyfree_discards", r.inferredLazyfreeDiscards)
+        j.open("variants")
+        for name in Variant.allCases {
+            let v = r.variants[name] ?? VariantResult()
+            j.open(name.rawValue)
+            j.int("final_bytes", v.finalBytes)
+            j.int("pte_pages_final", v.ptePagesFinal)
+            j.int("pmd_pages_final", v.pmdPagesFinal)
+            j.int("pud_pages_final", v.pudPagesFinal)
+            j.close()
+        }
+        j.close()
         j.open("call_sites", array: true)
         for site in input.topCallSites(topCallSites) {
             j.open()
