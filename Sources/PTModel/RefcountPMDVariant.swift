@@ -10,7 +10,7 @@
 // Evaluated once, on the model's state at the end of the replay (not tracked over time: the
 // variant has final figures only). PUD pages are kept as refcount keeps them.
 
-import PTTrace
+import PTSupport
 
 /// Final figures of a variant policy (VmPTE-style bytes: PTE + PMD + PUD pages, 4 KiB each).
 public struct VariantResult: Sendable, Equatable {
@@ -31,7 +31,7 @@ extension PageTableState {
     /// refcount's tables now, minus every PMD page that has nothing left below it.
     func refcountFreeingEmptyPMDs() -> VariantResult {
         let i = PolicyIndex.refcount
-        let bit = PolicyIndex.bit(i)
+        let bit = PolicyIndex.refcountBit
         // 1 GiB regions that still map something under refcount: a PTE page or a huge entry.
         var live = U64Map<Bool>(blank: false)
         blocks.forEach { b, s in
