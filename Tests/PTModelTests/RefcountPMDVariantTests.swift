@@ -5,23 +5,11 @@
 import PTModel
 import XCTest
 
-final class RefcountPMDVariantTests: XCTestCase {
-    /// 2 MiB into a 1 GiB region, as in SeedScenarioTests: 51 PMD pages, one PUD page.
-    let M: UInt64 = 0x7e00_0020_0000
-
-    func seed(blocks: UInt64) -> ReplayResult {
-        var s = SimProcess()
-        s.mmap(M, blocks * 2 * MiB)
-        s.snapshot(reason: .start)
-        for i in 0..<blocks {
-            s.touch(M + i * 2 * MiB, 2 * MiB)
-            s.madvise(M + i * 2 * MiB, 2 * MiB, MADV_DONTNEED)
-        }
-        return s.replay()
-    }
-
+/// In SeedScenarioTests so it replays the very same scenario (`run(iterations:)`, the mapping 2 MiB
+/// into a 1 GiB region: 51 PMD pages, one PUD page).
+extension SeedScenarioTests {
     func testSeedFullScaleAgainstThePublishedFigure() {
-        let r = seed(blocks: 25_600)
+        let r = run(iterations: 25_600)
         let v = r.variants[.refcountPMD]!
         // refcount as the series' code reads (free_user_pte: the PTE page only) keeps the 51
         // PMD pages and the PUD page: 208 KiB, the merged rule's 240 kB less the test
