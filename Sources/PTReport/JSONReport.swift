@@ -89,6 +89,15 @@ public enum JSONReport {
         j.int("unrecorded_mappings", r.unrecordedMappings)
         j.int("inferred_unrecorded_zaps", r.inferredZaps)
         j.int("inferred_lazyfree_discards", r.inferredLazyfreeDiscards)
+        j.open("variants")  // final figures only (RefcountPMDVariant.swift)
+        for name in Variant.allCases {
+            let v = r.variants[name] ?? VariantResult()
+            j.open(name.rawValue)
+            j.int("final_bytes", v.finalBytes)
+            pagesFinal(&j, v.ptePagesFinal, v.pmdPagesFinal, v.pudPagesFinal)
+            j.close()
+        }
+        j.close()
         CallSiteJSON.write(input, options, to: &j)
         j.close()
         return j.out + "\n"
@@ -103,13 +112,18 @@ public enum JSONReport {
             j.int("final_bytes", v.finalBytes)
             j.int("peak_bytes", v.peakBytes)
             j.double("mean_bytes", v.meanBytes)
-            j.int("pte_pages_final", v.ptePagesFinal)
-            j.int("pmd_pages_final", v.pmdPagesFinal)
-            j.int("pud_pages_final", v.pudPagesFinal)
+            pagesFinal(&j, v.ptePagesFinal, v.pmdPagesFinal, v.pudPagesFinal)
             j.int("pte_pages_freed", v.ptePagesFreed)
             j.int("pte_pages_reallocated", v.ptePagesReallocated)
             j.close()
         }
         j.close()
+    }
+
+    /// The table pages a policy (or variant) holds at the end, in the contract's key order.
+    private static func pagesFinal(_ j: inout JSONWriter, _ pte: UInt64, _ pmd: UInt64, _ pud: UInt64) {
+        j.int("pte_pages_final", pte)
+        j.int("pmd_pages_final", pmd)
+        j.int("pud_pages_final", pud)
     }
 }

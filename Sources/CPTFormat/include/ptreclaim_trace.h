@@ -127,7 +127,9 @@
  *              "thp" (the bracketed mode of /sys/kernel/mm/transparent_hugepage/enabled),
  *              "realtime_start_ns", "mono_start_ns", "options" (recorder options as
  *              key=value;...), "kernel_policy" ("pt-reclaim", "none" or "unknown"),
- *              "probe" (free text: VmPTE before/after of the start-up probe), "origin"
+ *              "probe" (free text: VmPTE before/after of the start-up probe), "residency"
+ *              (how page population is read: "pagemap_scan" = the PAGEMAP_SCAN ioctl, Linux
+ *              6.7+; "pagemap_pread" = pread of /proc/self/pagemap; "mincore"; "none"), "origin"
  *              ("start", "fork" or "exec"), "parent_trace" (path of the parent's trace, if any),
  *              "proc_start_ticks" (field 22 of /proc/self/stat: the process start time, which
  *              exec keeps, so an exec'd image recognizes its own process's earlier trace),
