@@ -26,14 +26,7 @@ int pkey_mprotect(void *addr, size_t len, int prot, int pkey);
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-/* The result field of a call that returns an address: the address, or errno on failure. */
-static void put_address_result(int failed, int err, const void *r)
-{
-    if (failed)
-        ptr_put_uv((uint64_t)err);
-    else
-        ptr_put_addr((uint64_t)(uintptr_t)r);
-}
+#define U64(p) ((uint64_t)(uintptr_t)(p))
 
 static void *record_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off, int is64,
                          const void *caller)
@@ -41,20 +34,17 @@ static void *record_mmap(void *addr, size_t len, int prot, int flags, int fd, of
     struct ptr_call c;
     if (!ptr_call_begin(&c, caller))
         return ptr_forward_mmap(addr, len, prot, flags, fd, off, is64);
-    if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE))
-        ptr_call_residency(&c, (uint64_t)(uintptr_t)addr, len);
+    if (c.mode == PTR_RECORD && (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)))
+        ptr_call_residency(&c, U64(addr), len);
+    ptr_call_made(&c);
     void *r = ptr_forward_mmap(addr, len, prot, flags, fd, off, is64);
     int e = errno;
     int failed = r == MAP_FAILED;
-    ptr_call_record(&c, PTR_REC_MMAP, failed);
-    ptr_put_hint((uint64_t)(uintptr_t)addr); /* usually 0: one byte */
-    ptr_put_len(len);
-    ptr_put_uv((uint32_t)prot);
-    ptr_put_uv((uint64_t)(uint32_t)flags << 1 | (is64 != 0)); /* flags_fn: bit 0 = mmap64 */
-    ptr_put_sv(fd);
-    ptr_put_uv((uint64_t)off);
-    put_address_result(failed, e, r);
-    ptr_call_end(&c, e);
+    uint64_t a[PTR_CALL_FIELDS] = {U64(addr), len, (uint32_t)prot,
+                                   (uint64_t)(uint32_t)flags << 1 | (is64 != 0), /* flags_fn */
+                                   (uint64_t)(int64_t)fd, (uint64_t)off,
+                                   failed ? (uint64_t)e : U64(r)};
+    ptr_call_finish(&c, PTR_REC_MMAP, failed, a, e);
     return r;
 }
 
@@ -74,15 +64,13 @@ PTR_EXPORT int munmap(void *addr, size_t len)
     struct ptr_call c;
     if (!ptr_call_begin(&c, caller))
         return ptr_forward_munmap(addr, len);
-    ptr_call_residency(&c, (uint64_t)(uintptr_t)addr, len);
+    if (c.mode == PTR_RECORD)
+        ptr_call_residency(&c, U64(addr), len);
+    ptr_call_made(&c);
     int r = ptr_forward_munmap(addr, len);
     int e = errno;
-    ptr_call_record(&c, PTR_REC_MUNMAP, r != 0);
-    ptr_put_addr((uint64_t)(uintptr_t)addr);
-    ptr_put_len(len);
-    if (r != 0)
-        ptr_put_uv((uint64_t)e);
-    ptr_call_end(&c, e);
+    uint64_t a[PTR_CALL_FIELDS] = {U64(addr), len, (uint64_t)e};
+    ptr_call_finish(&c, PTR_REC_MUNMAP, r != 0, a, e);
     return r;
 }
 
@@ -99,18 +87,15 @@ PTR_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
     struct ptr_call c;
     if (!ptr_call_begin(&c, caller))
         return ptr_forward_mremap(old, old_len, new_len, flags, new_addr);
-    ptr_call_residency(&c, (uint64_t)(uintptr_t)old, old_len);
+    if (c.mode == PTR_RECORD)
+        ptr_call_residency(&c, U64(old), old_len);
+    ptr_call_made(&c);
     void *r = ptr_forward_mremap(old, old_len, new_len, flags, new_addr);
     int e = errno;
     int failed = r == MAP_FAILED;
-    ptr_call_record(&c, PTR_REC_MREMAP, failed);
-    ptr_put_addr((uint64_t)(uintptr_t)old);
-    ptr_put_len(old_len);
-    ptr_put_len(new_len);
-    ptr_put_uv((uint32_t)flags);
-    ptr_put_hint((uint64_t)(uintptr_t)new_addr); /* like mmap's hint: 0 unless FIXED */
-    put_address_result(failed, e, r);
-    ptr_call_end(&c, e);
+    uint64_t a[PTR_CALL_FIELDS] = {U64(old), old_len, new_len, (uint32_t)flags, U64(new_addr),
+                                   failed ? (uint64_t)e : U64(r)};
+    ptr_call_finish(&c, PTR_REC_MREMAP, failed, a, e);
     return r;
 }
 
@@ -127,17 +112,15 @@ static int record_advice(void *addr, size_t len, int advice, int posix, const vo
     struct ptr_call c;
     if (!ptr_call_begin(&c, caller))
         return forward_advice(addr, len, advice, posix);
-    if (ptr_advice_releases(advice))
-        ptr_call_residency(&c, (uint64_t)(uintptr_t)addr, len);
+    if (c.mode == PTR_RECORD && ptr_advice_releases(advice))
+        ptr_call_residency(&c, U64(addr), len);
+    ptr_call_made(&c);
     int r = forward_advice(addr, len, advice, posix);
     int e = errno;
-    ptr_call_record(&c, PTR_REC_MADVISE, r != 0);
-    ptr_put_addr((uint64_t)(uintptr_t)addr);
-    ptr_put_len(len);
-    ptr_put_uv((uint64_t)(uint32_t)advice << 1 | (posix ? 1 : 0)); /* advice_fn */
-    if (r != 0)
-        ptr_put_uv((uint64_t)(posix ? r : e));
-    ptr_call_end(&c, e);
+    uint64_t a[PTR_CALL_FIELDS] = {U64(addr), len,
+                                   (uint64_t)(uint32_t)advice << 1 | (posix ? 1 : 0), /* advice_fn */
+                                   (uint64_t)(posix ? r : e)};
+    ptr_call_finish(&c, PTR_REC_MADVISE, r != 0, a, e);
     return r;
 }
 
@@ -183,8 +166,12 @@ PTR_EXPORT ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t n,
 {
     const void *caller = PTR_CALLER;
     struct ptr_call c;
-    if (!ptr_call_begin(&c, caller))
+    int mode = ptr_call_begin(&c, caller);
+    if (mode != PTR_RECORD) {
+        if (mode == PTR_SIDE)
+            ptr_lost_add(1); /* a variable-length record: too big for the side buffer */
         return ptr_forward_process_madvise(pidfd, iov, n, advice, flags);
+    }
     size_t niov = copy_iov(iov, n);
     if (niov && ptr_advice_releases(advice) && pidfd_is_self(pidfd)) {
         /* One residency block per record: the span of all ranges. */
@@ -203,6 +190,7 @@ PTR_EXPORT ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t n,
             ptr_call_residency(&c, lo, hi - lo);
     }
     errno = c.saved_errno;
+    ptr_call_made(&c);
     ssize_t r = ptr_forward_process_madvise(pidfd, iov, n, advice, flags);
     int e = errno;
     ptr_call_record(&c, PTR_REC_PROCESS_MADVISE, r < 0);
@@ -222,24 +210,24 @@ PTR_EXPORT ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t n,
     return r;
 }
 
+static int forward_mprotect(void *addr, size_t len, int prot, int pkey, int with_key)
+{
+    return with_key ? ptr_forward_pkey_mprotect(addr, len, prot, pkey)
+                    : ptr_forward_mprotect(addr, len, prot);
+}
+
 static int record_mprotect(void *addr, size_t len, int prot, int pkey, int with_key,
                            const void *caller)
 {
     struct ptr_call c;
     if (!ptr_call_begin(&c, caller))
-        return with_key ? ptr_forward_pkey_mprotect(addr, len, prot, pkey)
-                        : ptr_forward_mprotect(addr, len, prot);
-    int r = with_key ? ptr_forward_pkey_mprotect(addr, len, prot, pkey)
-                     : ptr_forward_mprotect(addr, len, prot);
+        return forward_mprotect(addr, len, prot, pkey, with_key);
+    ptr_call_made(&c);
+    int r = forward_mprotect(addr, len, prot, pkey, with_key);
     int e = errno;
-    ptr_call_record(&c, PTR_REC_MPROTECT, r != 0);
-    ptr_put_addr((uint64_t)(uintptr_t)addr);
-    ptr_put_len(len);
-    ptr_put_uv((uint32_t)prot);
-    ptr_put_sv(with_key ? pkey : -1);
-    if (r != 0)
-        ptr_put_uv((uint64_t)e);
-    ptr_call_end(&c, e);
+    uint64_t a[PTR_CALL_FIELDS] = {U64(addr), len, (uint32_t)prot,
+                                   (uint64_t)(int64_t)(with_key ? pkey : -1), (uint64_t)e};
+    ptr_call_finish(&c, PTR_REC_MPROTECT, r != 0, a, e);
     return r;
 }
 
@@ -261,21 +249,18 @@ PTR_EXPORT int brk(void *addr)
     struct ptr_call c;
     if (!ptr_call_begin(&c, caller))
         return ptr_forward_brk(addr);
+    int saved = errno;
     uint64_t old = kernel_break();
-    uint64_t want = (uint64_t)(uintptr_t)addr;
-    if (want < old)
+    uint64_t want = U64(addr);
+    if (c.mode == PTR_RECORD && want < old)
         ptr_call_residency(&c, want, old - want);
-    errno = c.saved_errno;
+    errno = saved;
+    ptr_call_made(&c);
     int r = ptr_forward_brk(addr);
     int e = errno;
     uint64_t now = kernel_break();
-    ptr_call_record(&c, PTR_REC_BRK, r != 0);
-    ptr_put_addr(want);
-    ptr_put_addr(old);
-    ptr_put_addr(now);
-    if (r != 0)
-        ptr_put_uv((uint64_t)e);
-    ptr_call_end(&c, e);
+    uint64_t a[PTR_CALL_FIELDS] = {want, old, now, (uint64_t)e};
+    ptr_call_finish(&c, PTR_REC_BRK, r != 0, a, e);
     return r;
 }
 
@@ -285,19 +270,18 @@ PTR_EXPORT void *sbrk(intptr_t inc)
     struct ptr_call c;
     if (!ptr_call_begin(&c, caller))
         return ptr_forward_sbrk(inc);
+    int saved = errno;
     uint64_t old = kernel_break();
-    if (inc < 0)
+    if (c.mode == PTR_RECORD && inc < 0)
         ptr_call_residency(&c, old + (uint64_t)inc, (uint64_t)-inc);
-    errno = c.saved_errno;
+    errno = saved;
+    ptr_call_made(&c);
     void *r = ptr_forward_sbrk(inc);
     int e = errno;
     int failed = r == (void *)-1;
     uint64_t now = kernel_break();
     c.res_anchor = now; /* SBRK's anchor is its new_break field */
-    ptr_call_record(&c, PTR_REC_SBRK, failed);
-    ptr_put_sv(inc);
-    ptr_put_addr(now);
-    put_address_result(failed, e, r);
-    ptr_call_end(&c, e);
+    uint64_t a[PTR_CALL_FIELDS] = {(uint64_t)(int64_t)inc, now, failed ? (uint64_t)e : U64(r)};
+    ptr_call_finish(&c, PTR_REC_SBRK, failed, a, e);
     return r;
 }

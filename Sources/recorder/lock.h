@@ -30,6 +30,8 @@ void ptr_leave(void);
 /* The bare process-wide lock (a futex; no allocation, no libc locks). */
 void ptr_lock(void);
 void ptr_unlock(void);
+/* Does the calling thread hold the lock? (exact: the lock word holds the owner's tid) */
+int ptr_lock_held_by_me(void);
 /* After fork: the child has one thread; whoever held the lock is gone. */
 void ptr_lock_reset_after_fork(void);
 

@@ -111,14 +111,12 @@ void ptr_stacks_reset(void)
 }
 
 /* This thread's alternate signal stack, as last set through sigaltstack() (hooks_signal.c)
- * or read once at the thread's first capture. Unwinding needs a few KiB of stack; a handler
- * running on a small alternate stack (8 KiB SIGSTKSZ is common) could overflow it, so calls
- * made there are recorded without a stack. */
+ * or read once at the thread's first recorded call. A handler running there may have only a
+ * few KiB (SIGSTKSZ is 8 KiB, some programs use less): ptr_stack_room says how much is left
+ * below the caller, and call_record.c does only what fits. */
 static __thread uint64_t alt_lo __attribute__((tls_model("initial-exec")));
 static __thread uint64_t alt_hi __attribute__((tls_model("initial-exec")));
 static __thread int alt_known __attribute__((tls_model("initial-exec")));
-
-#define SMALL_ALT_STACK (64u << 10)
 
 void ptr_stacks_note_altstack(const stack_t *ss)
 {
@@ -131,9 +129,9 @@ void ptr_stacks_note_altstack(const stack_t *ss)
     alt_hi = alt_lo + ss->ss_size;
 }
 
-static int on_small_altstack(void)
+size_t ptr_stack_room(void)
 {
-    if (!alt_known) {
+    if (__builtin_expect(!alt_known, 0)) {
         stack_t ss;
         if (syscall(SYS_sigaltstack, NULL, &ss) == 0)
             ptr_stacks_note_altstack(&ss);
@@ -141,13 +139,13 @@ static int on_small_altstack(void)
             alt_known = 1;
     }
     uint64_t sp = (uint64_t)(uintptr_t)__builtin_frame_address(0);
-    return alt_hi && sp >= alt_lo && sp < alt_hi && alt_hi - alt_lo < SMALL_ALT_STACK;
+    if (alt_hi && sp >= alt_lo && sp < alt_hi)
+        return (size_t)(sp - alt_lo);
+    return SIZE_MAX;
 }
 
 int ptr_stack_capture(uint64_t *ips, int depth)
 {
-    if (on_small_altstack())
-        return 0;
     /* Unwound straight into the caller's buffer (no second copy on the stack: a hook may run
      * on a signal handler's small alternate stack). The guard is set: libunwind's own mmaps
      * (recognized by their caller) are forwarded unrecorded, a signal handler's are counted

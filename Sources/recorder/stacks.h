@@ -7,6 +7,7 @@
 #define PTR_STACKS_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Find the recorder's own code (frames to skip); allocate the table. 0 on success. */
@@ -20,6 +21,11 @@ int ptr_stack_capture(uint64_t *ips, int depth);
 /* Intern a captured stack (lock held): writes STACK records for new nodes and returns the
  * leaf node number, or 0 (no stack, or a node could not be written). */
 uint32_t ptr_stack_intern(const uint64_t *ips, int n);
+
+/* Bytes of stack left below the caller when it runs on the thread's alternate signal stack;
+ * SIZE_MAX elsewhere (a thread's ordinary stack is assumed large enough). No system call,
+ * except once per thread to learn an alternate stack set without the sigaltstack hook. */
+size_t ptr_stack_room(void);
 
 /* The calling thread's alternate signal stack changed (sigaltstack hook). */
 void ptr_stacks_note_altstack(const stack_t *ss);

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,17 +74,36 @@ static int ensure_fd(void)
     return 0;
 }
 
+/* The largest file size the process may create (RLIMIT_FSIZE). Growing a file past it raises
+ * SIGXFSZ, whose default action kills the program, and the signal's disposition is the
+ * program's, not ours to change: so the file is never grown past the limit (asked again at
+ * each reservation, about once per MiB: the program may change its limit). */
+static uint64_t size_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return UINT64_MAX;
+    return (uint64_t)rl.rlim_cur;
+}
+
 static int reserve(uint64_t need)
 {
     if (need <= f.size)
         return 0;
+    uint64_t limit = size_limit();
+    if (need > limit)
+        return -1; /* like a full disk: the record is dropped and counted */
     if (ensure_fd() != 0)
         return -1;
     uint64_t want = (need + GROW_STEP - 1) / GROW_STEP * GROW_STEP;
+    if (want > limit)
+        want = limit;
     if (posix_fallocate(f.fd, (off_t)f.size, (off_t)(want - f.size)) != 0) {
         /* Nearly full: try for just this record. */
         uint64_t ps = (uint64_t)page_size();
         want = (need + ps - 1) / ps * ps;
+        if (want > limit)
+            want = need;
         if (posix_fallocate(f.fd, (off_t)f.size, (off_t)(want - f.size)) != 0)
             return -1;
     }

@@ -1,0 +1,106 @@
+/*
+ * The side buffer (see call_record.h): calls a signal handler makes while its thread is inside
+ * a hook. They cannot take the recorder lock (the interrupted hook may hold it) nor use the
+ * encoder (it may hold a half-built record), so their fields wait here, per thread, and the
+ * interrupted hook writes them in the order the kernel ran them:
+ *   - before its own record when they ran before its real call (ptr_hook_phase 0),
+ *   - after it when they ran after (phase 1; set just before the real call starts, so only a
+ *     signal that lands in the few instructions of libc's wrapper before the system call can
+ *     be put on the wrong side).
+ * Entries are claimed with a compare-and-swap on the count (a signal handler may interrupt
+ * another one's claim) and filled before the handler returns, so the hook, which runs only
+ * after every handler on top of it has returned, always reads filled entries.
+ * They are written bare: no stack (libunwind may be what was interrupted) and no residency
+ * (the residency scan's buffers may be in use), with the thread's id and their own time.
+ */
+#include "call_record.h"
+#include "ptreclaim_trace.h"
+
+#define SIDE_MAX 64 /* 4.6 KiB of TLS per thread; 32 still overflowed in Tests/programs/signals.c */
+
+struct side_call {
+    uint8_t type;
+    uint8_t failed;
+    uint8_t after; /* ran after the interrupted hook's real call */
+    uint64_t t;
+    uint64_t a[PTR_CALL_FIELDS];
+};
+
+static __thread struct side_call side[SIDE_MAX] __attribute__((tls_model("initial-exec")));
+__thread volatile unsigned ptr_side_count __attribute__((tls_model("initial-exec")));
+static __thread unsigned side_written __attribute__((tls_model("initial-exec")));
+
+void ptr_side_add(int type, int failed, const uint64_t *a)
+{
+    unsigned n = ptr_side_count;
+    do {
+        if (n >= SIDE_MAX) {
+            ptr_lost_add(1); /* more than SIDE_MAX nested calls before the hook went on */
+            return;
+        }
+    } while (!__atomic_compare_exchange_n(&ptr_side_count, &n, n + 1, 0, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+    struct side_call *s = &side[n];
+    s->type = (uint8_t)type;
+    s->failed = (uint8_t)failed;
+    s->after = ptr_hook_phase != 0;
+    s->t = ptr_now_ns();
+    for (int i = 0; i < PTR_CALL_FIELDS; i++)
+        s->a[i] = a[i];
+    __atomic_signal_fence(__ATOMIC_RELEASE);
+}
+
+void ptr_side_flush(int before_only)
+{
+    for (;;) {
+        unsigned n = ptr_side_count;
+        __atomic_signal_fence(__ATOMIC_ACQUIRE);
+        if (side_written >= n) {
+            /* All written: empty the buffer unless a handler claimed an entry meanwhile. */
+            if (__atomic_compare_exchange_n(&ptr_side_count, &n, 0, 0, __ATOMIC_RELAXED,
+                                            __ATOMIC_RELAXED)) {
+                side_written = 0;
+                return;
+            }
+            continue;
+        }
+        const struct side_call *s = &side[side_written];
+        if (before_only && s->after)
+            return; /* this one and the rest ran after the current hook's real call */
+        int thread_lost = ptr_put_call_head(s->type, s->failed, 0, s->t, 0);
+        ptr_put_call_fields(s->type, s->failed, s->a);
+        if (thread_lost)
+            ptr_rec_drop();
+        else
+            ptr_rec_commit();
+        side_written++;
+    }
+}
+
+void ptr_side_drain(void)
+{
+    while (ptr_side_count) {
+        int saved = errno;
+        /* While waiting for the lock (another thread may hold it for a whole snapshot), a
+         * handler's call is recorded directly (phase 0, lock not ours): it first writes what
+         * is kept here, so the order holds. Once the lock is ours, they are kept again. */
+        ptr_hook_phase = 0;
+        ptr_guard = PTR_GUARD_HOOK;
+        ptr_lock();
+        ptr_hook_phase = 1;
+        if (ptr_state.recording)
+            ptr_side_flush(0);
+        else
+            ptr_side_count = 0, side_written = 0;
+        ptr_hook_phase = 2;
+        ptr_unlock();
+        ptr_guard = PTR_GUARD_NONE;
+        errno = saved;
+    }
+}
+
+void ptr_side_reset(void)
+{
+    ptr_side_count = 0;
+    side_written = 0;
+}
