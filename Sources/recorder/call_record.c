@@ -7,6 +7,9 @@
 #include "stacks.h"
 #include "ptreclaim_trace.h"
 
+#include <pthread.h>
+#include <signal.h>
+
 /* The captured stack of the call being recorded (one per thread: a thread records one call at
  * a time; a re-entering call never captures). */
 static __thread uint64_t tls_ips[PTR_MAX_STACK_DEPTH + PTR_STACK_SLACK]
@@ -24,6 +27,43 @@ static __thread uint64_t tls_ips[PTR_MAX_STACK_DEPTH + PTR_STACK_SLACK]
 #define ROOM_BARE (1536u)
 
 __thread int ptr_hook_phase __attribute__((tls_model("initial-exec")));
+__thread uintptr_t ptr_hook_frame __attribute__((tls_model("initial-exec")));
+
+void ptr_hook_abandon(void)
+{
+    ptr_stacks_abandoned();
+    if (ptr_lock_held_by_me()) {
+        /* In this order: the file and the encoder first, then what depends on whether the
+         * last record reached the file. */
+        ptr_enc_repair();
+        ptr_lost_repair();
+        ptr_stacks_repair();
+        ptr_side_repair();
+        ptr_residency_new_file(); /* the block cache may be half-updated: forget it */
+        ptr_state.last_tid = 0;   /* a THREAD record may be half-written: write one again */
+        if (ptr_hook_phase == 1)
+            ptr_lost_add(1); /* its real call ran; its record is gone */
+        ptr_unlock();
+    }
+    ptr_hook_phase = 2;
+    ptr_hook_frame = 0;
+    ptr_guard = PTR_GUARD_NONE;
+}
+
+/* Is this thread's guard left over from a hook that a siglongjmp abandoned without going
+ * through our longjmp hooks (e.g. a jump from inside libc)? A true re-entry (a signal handler)
+ * runs on top of the hook's frame: below it on the same stack, or on the alternate stack. A
+ * frame at or above the hook's on the same stack cannot be a handler on top of it. */
+static int guard_is_stale(const struct ptr_call *c)
+{
+    uintptr_t here = (uintptr_t)c, hook = ptr_hook_frame;
+    if (!hook || ptr_guard != PTR_GUARD_HOOK)
+        return 0;
+    int here_alt = ptr_stack_on_altstack(here), hook_alt = ptr_stack_on_altstack(hook);
+    if (hook_alt && !here_alt)
+        return 1; /* the hook ran in a handler on the alternate stack; we are back off it */
+    return here_alt == hook_alt && here >= hook;
+}
 
 /* A signal handler's call while its thread's hook has not taken the lock: record it like
  * any call (no stack: libunwind may be what was interrupted), then give the hook its phase
@@ -57,6 +97,10 @@ int ptr_call_reentered(struct ptr_call *c, const void *caller)
 {
     if (ptr_guard != PTR_GUARD_HOOK || ptr_stacks_is_unwinder(caller))
         return PTR_FORWARD; /* the recorder's own work (or libunwind's): not the program's */
+    if (guard_is_stale(c)) {
+        ptr_hook_abandon();
+        return ptr_call_begin_slow(c, caller);
+    }
     if (ptr_hook_phase == 0 && !ptr_lock_held_by_me() && ptr_stack_room() >= ROOM_RESIDENCY)
         return begin_nested(c);
     c->mode = PTR_SIDE;
@@ -88,12 +132,16 @@ int ptr_call_begin_slow(struct ptr_call *c, const void *caller)
     c->no_residency = room < ROOM_RESIDENCY;
     ptr_hook_phase = 0;
     ptr_guard = PTR_GUARD_HOOK;
+    /* After the guard: a handler running a whole hook of its own before this point sets and
+     * clears the frame itself; after it, handlers only compare against it. */
+    ptr_hook_frame = (uintptr_t)c;
     c->nips = ptr_state.opt.stack_depth && room >= ROOM_UNWIND
                   ? ptr_stack_capture(tls_ips, ptr_state.opt.stack_depth)
                   : 0;
     ptr_lock();
     if (!ptr_state.recording) { /* the trace ended while we waited */
         ptr_unlock();
+        ptr_hook_frame = 0;
         ptr_guard = PTR_GUARD_NONE;
         errno = c->saved_errno;
         return PTR_FORWARD;
@@ -101,8 +149,15 @@ int ptr_call_begin_slow(struct ptr_call *c, const void *caller)
     ptr_lost_flush();
     if (ptr_side_count)
         ptr_side_flush(0); /* kept before this call began: all earlier */
-    if (ptr_modules_dirty && !c->no_residency) /* dl_iterate_phdr: not on a nearly full stack */
+    if (ptr_modules_dirty && !c->no_residency) { /* dl_iterate_phdr: not on a nearly full stack */
+        /* Rare (after dlopen/dlclose): signals blocked, so no siglongjmp can leave the
+         * loader's lock held by an abandoned hook. */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
         ptr_modules_check();
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
     c->res = NULL;
     c->res_len = 0;
     c->t = ptr_now_ns();
@@ -241,6 +296,7 @@ void ptr_call_end(struct ptr_call *c, int err)
     }
     ptr_hook_phase = 2;
     ptr_unlock();
+    ptr_hook_frame = 0;
     ptr_guard = PTR_GUARD_NONE;
     if (__builtin_expect(ptr_side_count, 0))
         ptr_side_drain(); /* kept in the last instructions above */

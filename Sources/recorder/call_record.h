@@ -140,6 +140,14 @@ void ptr_side_drain(void);
 extern __thread volatile unsigned ptr_side_count;
 /* Fork child: whatever the parent's thread kept belongs to the parent's trace. */
 void ptr_side_reset(void);
+void ptr_side_repair(void);
+
+/* Where this thread's outermost hook keeps its struct ptr_call (an address in the hook's
+ * frame): a siglongjmp to a frame above it leaves the hook for good (jumps.c). */
+extern __thread uintptr_t ptr_hook_frame;
+/* This thread's hook was left for good: settle what it was writing, release the lock if it
+ * held it, count its call LOST if its real call had run, leave the recorder. */
+void ptr_hook_abandon(void);
 /* The call record's common head: THREAD record if needed, tag, time, stack. Returns 1 when the
  * THREAD record could not be written (the call record must then be dropped). */
 int ptr_put_call_head(int type, int failed, int residency, uint64_t t, uint32_t stack);

@@ -181,6 +181,7 @@ void ptr_early_init(void)
     ptr_state.owner_pid = ptr_raw_getpid();
     ptr_owner_mark_arm();
     ptr_seccomp_check_start();
+    ptr_jumps_init();
     if (ptr_state.opt.probe) {
         const char *pol = ptr_probe_kernel_policy(ptr_state.probe_detail, sizeof ptr_state.probe_detail);
         snprintf(ptr_state.kernel_policy, sizeof ptr_state.kernel_policy, "%s", pol ? pol : "unknown");

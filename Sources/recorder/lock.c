@@ -82,17 +82,40 @@ void ptr_leave(void)
     ptr_guard = PTR_GUARD_NONE;
 }
 
-void ptr_lost_reset(void) { __atomic_store_n(&lost_count, 0, __ATOMIC_RELAXED); }
+/* lost_count only grows (other threads and signal handlers add to it); lost_written is what
+ * LOST records already carry, set by assignment after the record reached the file, so a flush
+ * cut short for good (ptr_lost_repair) can be settled without counting twice. */
+static uint64_t lost_written;
+static uint64_t pending_total, pending_len_before;
+
+void ptr_lost_reset(void)
+{
+    __atomic_store_n(&lost_count, 0, __ATOMIC_RELAXED);
+    lost_written = 0;
+    pending_total = 0;
+}
 
 void ptr_lost_add(uint64_t n) { __atomic_fetch_add(&lost_count, n, __ATOMIC_RELAXED); }
 
 void ptr_lost_flush(void)
 {
-    uint64_t n = __atomic_load_n(&lost_count, __ATOMIC_RELAXED);
-    if (n == 0)
+    uint64_t total = __atomic_load_n(&lost_count, __ATOMIC_RELAXED);
+    if (total == lost_written)
         return;
+    pending_len_before = ptr_enc_written();
+    pending_total = total;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     ptr_rec_begin(PTR_REC_LOST);
-    ptr_put_uv(n);
+    ptr_put_uv(total - lost_written);
     if (ptr_rec_commit() == 0)
-        __atomic_fetch_sub(&lost_count, n, __ATOMIC_RELAXED);
+        lost_written = total;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    pending_total = 0;
+}
+
+void ptr_lost_repair(void)
+{
+    if (pending_total && ptr_enc_written() > pending_len_before)
+        lost_written = pending_total;
+    pending_total = 0;
 }

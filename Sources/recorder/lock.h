@@ -41,5 +41,7 @@ void ptr_lost_add(uint64_t n);
 void ptr_lost_reset(void);
 /* Write the LOST record if calls were lost (lock held). */
 void ptr_lost_flush(void);
+/* After ptr_enc_repair: settle a LOST record whose writer was taken away (jumps.c). */
+void ptr_lost_repair(void);
 
 #endif

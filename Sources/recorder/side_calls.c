@@ -29,6 +29,7 @@ struct side_call {
 static __thread struct side_call side[SIDE_MAX] __attribute__((tls_model("initial-exec")));
 __thread volatile unsigned ptr_side_count __attribute__((tls_model("initial-exec")));
 static __thread unsigned side_written __attribute__((tls_model("initial-exec")));
+static __thread unsigned side_next __attribute__((tls_model("initial-exec")));
 
 void ptr_side_add(int type, int failed, const uint64_t *a)
 {
@@ -60,6 +61,7 @@ void ptr_side_flush(int before_only)
             if (__atomic_compare_exchange_n(&ptr_side_count, &n, 0, 0, __ATOMIC_RELAXED,
                                             __ATOMIC_RELAXED)) {
                 side_written = 0;
+                side_next = 0;
                 return;
             }
             continue;
@@ -69,11 +71,14 @@ void ptr_side_flush(int before_only)
             return; /* this one and the rest ran after the current hook's real call */
         int thread_lost = ptr_put_call_head(s->type, s->failed, 0, s->t, 0);
         ptr_put_call_fields(s->type, s->failed, s->a);
+        /* side_written must follow the record even if this thread is taken away here
+         * (ptr_side_repair): the index to set is noted first. */
+        side_next = side_written + 1;
         if (thread_lost)
             ptr_rec_drop();
         else
             ptr_rec_commit();
-        side_written++;
+        side_written = side_next;
     }
 }
 
@@ -86,14 +91,16 @@ void ptr_side_drain(void)
          * is kept here, so the order holds. Once the lock is ours, they are kept again. */
         ptr_hook_phase = 0;
         ptr_guard = PTR_GUARD_HOOK;
+        ptr_hook_frame = (uintptr_t)&saved; /* this frame is the hook now */
         ptr_lock();
         ptr_hook_phase = 1;
         if (ptr_state.recording)
             ptr_side_flush(0);
         else
-            ptr_side_count = 0, side_written = 0;
+            ptr_side_reset();
         ptr_hook_phase = 2;
         ptr_unlock();
+        ptr_hook_frame = 0;
         ptr_guard = PTR_GUARD_NONE;
         errno = saved;
     }
@@ -103,4 +110,13 @@ void ptr_side_reset(void)
 {
     ptr_side_count = 0;
     side_written = 0;
+    side_next = 0;
+}
+
+void ptr_side_repair(void)
+{
+    /* A kept call whose write was cut: written or dropped, it is done with (a dropped record
+     * is counted as such). Calls not yet written stay for the next hook. */
+    if (side_next > side_written)
+        side_written = side_next;
 }

@@ -27,11 +27,21 @@ uint32_t ptr_stack_intern(const uint64_t *ips, int n);
  * except once per thread to learn an alternate stack set without the sigaltstack hook. */
 size_t ptr_stack_room(void);
 
+/* The calling thread's hook was abandoned (jumps.c): if it was unwinding, stop using the
+ * fast unwinder on this thread. */
+void ptr_stacks_abandoned(void);
+
+/* Is addr inside the calling thread's alternate signal stack (as last known)? */
+int ptr_stack_on_altstack(uintptr_t addr);
+
 /* The calling thread's alternate signal stack changed (sigaltstack hook). */
 void ptr_stacks_note_altstack(const stack_t *ss);
 
 /* Is this code address inside libunwind (whose own mmap/munmap are not the program's)? */
 int ptr_stacks_is_unwinder(const void *ip);
+
+/* After ptr_enc_repair: settle a STACK record whose writer was taken away (jumps.c). */
+void ptr_stacks_repair(void);
 
 /* A new trace file: forget every node (they must be written again). */
 void ptr_stacks_reset(void);

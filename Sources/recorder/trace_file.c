@@ -33,6 +33,7 @@ static struct {
     int open;
     int final;           /* the trailer may use the reserved room */
     uint64_t full_since; /* time of the last failed reservation, 0 = not full */
+    uint64_t pending_end; /* a write in progress ends here (0 = none): see ptr_file_repair */
 } f = {.fd = -1};
 
 static long page_size(void)
@@ -154,12 +155,31 @@ int ptr_file_write(const uint8_t *p, size_t n)
     if (map_window(end) != 0)
         return -1;
     uint8_t *dst = f.win + (f.wr - f.win_off);
+    f.pending_end = end;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     memcpy(dst + 1, p + 1, n - 1);
     __atomic_thread_fence(__ATOMIC_RELEASE);
     /* The tag last: until it is stored the record reads as END (the reserved space is 0). */
     __atomic_store_n(dst, p[0], __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the tag before wr, as a signal sees them */
     f.wr = end;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    f.pending_end = 0;
     return 0;
+}
+
+void ptr_file_repair(void)
+{
+    if (!f.pending_end)
+        return;
+    uint8_t *dst = f.win + (f.wr - f.win_off);
+    if (f.pending_end > f.wr) {
+        if (dst[0] != 0)
+            f.wr = f.pending_end; /* the tag was stored: the record is in the file */
+        else
+            memset(dst + 1, 0, f.pending_end - f.wr - 1); /* keep the tail reading as END */
+    }
+    f.pending_end = 0;
 }
 
 int ptr_file_create(const char *path)
