@@ -101,9 +101,13 @@ int ptr_call_reentered(struct ptr_call *c, const void *caller)
         ptr_hook_abandon();
         return ptr_call_begin_slow(c, caller);
     }
-    if (ptr_hook_phase == 0 && !ptr_lock_held_by_me() && ptr_stack_room() >= ROOM_RESIDENCY)
+    /* Not holding the lock (the hook has not taken it yet, phase 0, or has just let it go,
+     * phase 2): record now, in the global order, rather than keep the call for later while
+     * other threads write. */
+    if (ptr_hook_phase != 1 && !ptr_lock_held_by_me() && ptr_stack_room() >= ROOM_RESIDENCY)
         return begin_nested(c);
     c->mode = PTR_SIDE;
+    c->side_slot = ptr_side_claim();
     return PTR_SIDE;
 }
 
@@ -306,7 +310,7 @@ void ptr_call_end(struct ptr_call *c, int err)
 void ptr_call_finish(struct ptr_call *c, int type, int failed, const uint64_t *a, int err)
 {
     if (c->mode == PTR_SIDE) {
-        ptr_side_add(type, failed, a);
+        ptr_side_fill(c->side_slot, type, failed, a);
         errno = err;
         return;
     }

@@ -12,10 +12,10 @@
  *                      errno as the real call left it
  *
  * ptr_call_begin returns PTR_FORWARD (the hook just forwards), PTR_RECORD, or PTR_SIDE: the
- * thread is already inside a hook (a signal handler interrupted it). If that hook has not
- * taken the lock yet (it is unwinding, or waiting for another thread), the handler's call is
- * simply recorded (PTR_RECORD, nested: no stack) — it runs before the hook's own call and
- * is written before it. Otherwise it is PTR_SIDE: it is
+ * thread is already inside a hook (a signal handler interrupted it). If that hook does not
+ * hold the lock (it is unwinding, waiting for another thread, or has just let the lock go),
+ * the handler's call is simply recorded (PTR_RECORD, nested: no stack), in the global order.
+ * Otherwise it is PTR_SIDE: it is
  * forwarded at once (never waiting for the lock its own thread may hold) and its fields are
  * kept in a small per-thread side buffer; the interrupted hook writes them, bare (no stack,
  * no residency), before its own record when they ran before its real call, after it when they
@@ -52,6 +52,7 @@ enum { PTR_FORWARD = 0, PTR_RECORD = 1, PTR_SIDE = 2 };
  * stack lives in thread-local storage (call_record.c), not here. */
 struct ptr_call {
     int mode;            /* PTR_RECORD or PTR_SIDE */
+    int side_slot;       /* PTR_SIDE: the side buffer slot, -1 if it was full */
     int nested;          /* recorded from a signal handler on top of this thread's own hook,
                             which had not taken the lock yet; its phase comes back after */
     int outer_phase;
@@ -130,8 +131,10 @@ void ptr_call_finish(struct ptr_call *c, int type, int failed, const uint64_t *a
 void ptr_call_record(struct ptr_call *c, int type, int failed);
 void ptr_call_end(struct ptr_call *c, int err);
 
-/* Side buffer (side_calls.c). */
-void ptr_side_add(int type, int failed, const uint64_t *a);
+/* Side buffer (side_calls.c): a slot claimed before the real call (-1: full), filled after
+ * (type 0: a call it cannot hold, counted LOST). */
+int ptr_side_claim(void);
+void ptr_side_fill(int slot, int type, int failed, const uint64_t *a);
 /* Write the kept calls (lock held): all of them, or (before_only) those that ran before the
  * current hook's real call. */
 void ptr_side_flush(int before_only);

@@ -168,8 +168,8 @@ PTR_EXPORT ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t n,
     struct ptr_call c;
     int mode = ptr_call_begin(&c, caller);
     if (mode != PTR_RECORD) {
-        if (mode == PTR_SIDE)
-            ptr_lost_add(1); /* a variable-length record: too big for the side buffer */
+        if (mode == PTR_SIDE) /* a variable-length record: too big for the side buffer */
+            ptr_side_fill(c.side_slot, 0, 0, NULL); /* counted LOST */
         return ptr_forward_process_madvise(pidfd, iov, n, advice, flags);
     }
     size_t niov = copy_iov(iov, n);

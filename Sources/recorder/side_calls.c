@@ -22,6 +22,7 @@ struct side_call {
     uint8_t type;
     uint8_t failed;
     uint8_t after; /* ran after the interrupted hook's real call */
+    volatile uint8_t filled; /* 0 while claimed (the call in flight), 1 once its fields are in */
     uint64_t t;
     uint64_t a[PTR_CALL_FIELDS];
 };
@@ -31,24 +32,37 @@ __thread volatile unsigned ptr_side_count __attribute__((tls_model("initial-exec
 static __thread unsigned side_written __attribute__((tls_model("initial-exec")));
 static __thread unsigned side_next __attribute__((tls_model("initial-exec")));
 
-void ptr_side_add(int type, int failed, const uint64_t *a)
+int ptr_side_claim(void)
 {
+    /* Claimed before the real call runs: a handler that interrupts this one after its real
+     * call (and makes calls of its own) claims later slots, so slots follow the kernel's order. */
     unsigned n = ptr_side_count;
     do {
-        if (n >= SIDE_MAX) {
-            ptr_lost_add(1); /* more than SIDE_MAX nested calls before the hook went on */
-            return;
-        }
+        if (n >= SIDE_MAX)
+            return -1; /* more than SIDE_MAX nested calls before the hook went on */
     } while (!__atomic_compare_exchange_n(&ptr_side_count, &n, n + 1, 0, __ATOMIC_RELAXED,
                                           __ATOMIC_RELAXED));
     struct side_call *s = &side[n];
-    s->type = (uint8_t)type;
-    s->failed = (uint8_t)failed;
+    s->filled = 0;
     s->after = ptr_hook_phase != 0;
     s->t = ptr_now_ns();
-    for (int i = 0; i < PTR_CALL_FIELDS; i++)
+    return (int)n;
+}
+
+void ptr_side_fill(int slot, int type, int failed, const uint64_t *a)
+{
+    if (slot < 0 || type == 0) {
+        ptr_lost_add(1); /* full, or a call the side buffer cannot hold (type 0) */
+        if (slot < 0)
+            return;
+    }
+    struct side_call *s = &side[slot];
+    s->type = (uint8_t)type;
+    s->failed = (uint8_t)failed;
+    for (int i = 0; a && i < PTR_CALL_FIELDS; i++)
         s->a[i] = a[i];
     __atomic_signal_fence(__ATOMIC_RELEASE);
+    s->filled = 1;
 }
 
 void ptr_side_flush(int before_only)
@@ -69,6 +83,12 @@ void ptr_side_flush(int before_only)
         const struct side_call *s = &side[side_written];
         if (before_only && s->after)
             return; /* this one and the rest ran after the current hook's real call */
+        if (!s->filled || s->type == 0) {
+            if (!s->filled) /* its handler left by siglongjmp before the call returned */
+                ptr_lost_add(1);
+            side_written++;
+            continue;
+        }
         int thread_lost = ptr_put_call_head(s->type, s->failed, 0, s->t, 0);
         ptr_put_call_fields(s->type, s->failed, s->a);
         /* side_written must follow the record even if this thread is taken away here

@@ -147,4 +147,49 @@ final class HostileLimitsTests: XCTestCase {
             XCTAssertEqual(unmaps.filter { $0.residency != nil }.count, unmaps.count, "munmaps with residency")
         }
     }
+
+    func testSignalHandlerCallsAreRecordedNotLost() throws {
+        let dir = try makeScratchDir(self, "signals-side")
+        _ = try bare("signals", dir: dir)
+        let rec = try record("signals", dir: dir, timeout: 120)
+        XCTAssertTrue(rec.run.succeeded, "signals under record: \(rec.run.summary)")
+        let out = try rec.run.lastJSON()
+        let f = try checkTrace(rec.trace)
+        XCTAssertFalse(f.truncated, f.brief)
+        XCTAssertEqual(f.lost, 0, "calls made by handlers that interrupted a hook are recorded: \(f.brief)")
+        for k in ["mmap", "madvise", "munmap"] { XCTAssertEqual(f.count(k), jsonInt(out[k]), "\(k): \(f.brief)") }
+        // In order: every munmap of a handler's 2-page mapping follows the mmap that made it.
+        let calls = try TraceFacts.read(rec.trace, keepCalls: true).callList
+        var live = Set<UInt64>()
+        var unordered = 0
+        for c in calls {
+            switch c.kind {
+            case .mmap(_, let len, _, _, _, _, _, let r) where len == 8192:
+                live.insert(r)
+            case .munmap(let a, let len) where len == 8192:
+                if live.remove(a) == nil { unordered += 1 }
+            default: break
+            }
+        }
+        // Known residual (docs/recorder.md, "Signal handlers that interrupt a hook"): with two
+        // handlers nested on one thread, 0-3 of ~40,000 pairs were still seen out of order.
+        XCTAssertLessThanOrEqual(unordered, 10, "handler munmaps recorded before their mmap")
+    }
+
+    func testSiglongjmpOutOfAHookKeepsRecording() throws {
+        let dir = try makeScratchDir(self, "longjmp")
+        _ = try bare("longjmp", dir: dir)
+        let rec = try record("longjmp", dir: dir, timeout: 120)
+        XCTAssertTrue(rec.run.succeeded, "longjmp under record: \(rec.run.summary)")
+        let out = try rec.run.lastJSON()
+        let started = jsonInt(out["started"]) ?? 0, returned = jsonInt(out["returned"]) ?? 0
+        let jumps = jsonInt(out["jumps"]) ?? 0
+        let f = try checkTrace(rec.trace)
+        XCTAssertFalse(f.truncated, "the trace ends with its trailer: \(f.brief)")
+        let recorded = f.count("mmap") + f.count("madvise") + f.count("munmap")
+        XCTAssertGreaterThanOrEqual(recorded + Int(f.lost), returned, f.brief)
+        XCTAssertLessThanOrEqual(recorded + Int(f.lost), started, f.brief)
+        XCTAssertLessThanOrEqual(Int(f.lost), jumps, "only calls cut by a jump after their real call are lost")
+        XCTAssertGreaterThanOrEqual(recorded, returned - jumps, "the thread keeps recording after a jump: \(f.brief)")
+    }
 }
