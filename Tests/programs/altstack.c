@@ -21,13 +21,8 @@
 static atomic_long handled;
 
 static void handler(int sig) {
-    int saved = errno;
-    char *p = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) _exit(98);
-    p[0] = (char)sig;
-    if (munmap(p, 2 * PAGE) != 0) _exit(98);
+    ptr_handler_map2(sig);
     atomic_fetch_add(&handled, 1);
-    errno = saved;
 }
 
 int main(int argc, char **argv) {
@@ -54,11 +49,7 @@ int main(int argc, char **argv) {
     CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0, "setitimer");
 
     for (int i = 0; i < ITERATIONS; i++) {
-        char *p = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        CHECK(p != MAP_FAILED, "mmap");
-        p[i % 16 * PAGE] = 1;
-        CHECK(madvise(p, 16 * PAGE, MADV_DONTNEED) == 0, "madvise");
-        CHECK(munmap(p, 16 * PAGE) == 0, "munmap");
+        ptr_round16(i);
     }
     struct itimerval off = {{0, 0}, {0, 0}};
     setitimer(ITIMER_REAL, &off, NULL);

@@ -17,11 +17,7 @@ int main(void) {
     struct rlimit rl = {3, 3};
     CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit");
     for (int i = 0; i < ITERATIONS; i++) {
-        char *p = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        CHECK(p != MAP_FAILED, "mmap");
-        p[i % 16 * PAGE] = 1;
-        CHECK(madvise(p, 16 * PAGE, MADV_DONTNEED) == 0, "madvise");
-        CHECK(munmap(p, 16 * PAGE) == 0, "munmap");
+        ptr_round16(i);
     }
     printf("{\"mmap\": %d, \"madvise\": %d, \"munmap\": %d}\n", ITERATIONS, ITERATIONS, ITERATIONS);
     return 0;
