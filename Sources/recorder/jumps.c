@@ -83,30 +83,16 @@ static jump_fn resolve(jump_fn *slot, const char *name)
     return *slot;
 }
 
-PTR_EXPORT void longjmp(struct __jmp_buf_tag env[1], int val)
-{
-    before_jump(env);
-    resolve(&real_longjmp, "longjmp")(env, val);
-    __builtin_unreachable();
-}
+/* The four entry points: settle the hook if the jump leaves it, then the real jump. */
+#define JUMP_HOOK(name, slot)                                                                  \
+    PTR_EXPORT void name(struct __jmp_buf_tag env[1], int val)                                 \
+    {                                                                                          \
+        before_jump(env);                                                                      \
+        resolve(&slot, #name)(env, val);                                                       \
+        __builtin_unreachable();                                                               \
+    }
 
-PTR_EXPORT void _longjmp(struct __jmp_buf_tag env[1], int val)
-{
-    before_jump(env);
-    resolve(&real__longjmp, "_longjmp")(env, val);
-    __builtin_unreachable();
-}
-
-PTR_EXPORT void siglongjmp(struct __jmp_buf_tag env[1], int val)
-{
-    before_jump(env);
-    resolve(&real_siglongjmp, "siglongjmp")(env, val);
-    __builtin_unreachable();
-}
-
-PTR_EXPORT void __longjmp_chk(struct __jmp_buf_tag env[1], int val)
-{
-    before_jump(env);
-    resolve(&real_longjmp_chk, "__longjmp_chk")(env, val);
-    __builtin_unreachable();
-}
+JUMP_HOOK(longjmp, real_longjmp)
+JUMP_HOOK(_longjmp, real__longjmp)
+JUMP_HOOK(siglongjmp, real_siglongjmp)
+JUMP_HOOK(__longjmp_chk, real_longjmp_chk)

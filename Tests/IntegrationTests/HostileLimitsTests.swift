@@ -14,6 +14,21 @@ final class HostileLimitsTests: XCTestCase {
         return r
     }
 
+    /// The program bare, then under `ptreclaim record`: both exit 0. `sameOutput`: and print the
+    /// same (programs whose counts do not depend on timing).
+    func recordAfterBare(_ program: String, args: [String] = [], dir: String, what: String,
+                         sameOutput: Bool = false) throws -> Recorded {
+        let ref = try bare(program, args: args, dir: dir)
+        let rec = try record(program, args: args, dir: dir, timeout: 120)
+        XCTAssertTrue(rec.run.succeeded, "\(program) \(args.joined(separator: " ")) under record (\(what)): \(rec.run.summary)")
+        if sameOutput { XCTAssertEqual(rec.run.stdout, ref.stdout, "\(program): output under record = bare output") }
+        return rec
+    }
+
+    func recordLikeBare(_ program: String, args: [String] = [], dir: String, what: String) throws -> Recorded {
+        try recordAfterBare(program, args: args, dir: dir, what: what, sameOutput: true)
+    }
+
     func testRawCloneChildrenNeverTouchTheParentsTrace() throws {
         let dir = try makeScratchDir(self, "rawclone")
         let ref = try bare("rawclone", dir: dir)
@@ -38,9 +53,7 @@ final class HostileLimitsTests: XCTestCase {
     func testSmallAlternateSignalStackDoesNotCrash() throws {
         for kib in ["5", "6"] {
             let dir = try makeScratchDir(self, "altstack\(kib)")
-            _ = try bare("altstack", args: [kib], dir: dir)
-            let rec = try record("altstack", args: [kib], dir: dir, timeout: 120)
-            XCTAssertTrue(rec.run.succeeded, "altstack \(kib) KiB under record: \(rec.run.summary)")
+            let rec = try recordAfterBare("altstack", args: [kib], dir: dir, what: "SIGSEGV is signal 11")
             let out = try rec.run.lastJSON()
             let f = try checkTrace(rec.trace)
             XCTAssertFalse(f.truncated, f.brief)
@@ -53,10 +66,7 @@ final class HostileLimitsTests: XCTestCase {
 
     func testFileSizeLimitDropsRecordsAndSparesTheProgram() throws {
         let dir = try makeScratchDir(self, "fsize")
-        let ref = try bare("fsize", dir: dir)
-        let rec = try record("fsize", dir: dir, timeout: 120)
-        XCTAssertTrue(rec.run.succeeded, "fsize under record (SIGXFSZ is exit 153): \(rec.run.summary)")
-        XCTAssertEqual(rec.run.stdout, ref.stdout)
+        let rec = try recordLikeBare("fsize", dir: dir, what: "SIGXFSZ is exit 153")
         let f = try checkTrace(rec.trace)
         XCTAssertFalse(f.truncated, "the trailer fits in the room kept for it: \(f.brief)")
         let dropped = f.trailer?.recordsDropped ?? 0
@@ -93,10 +103,7 @@ final class HostileLimitsTests: XCTestCase {
 
     func testOutOfDescriptorsTakesTheCheapPathOnce() throws {
         let dir = try makeScratchDir(self, "nofd")
-        let ref = try bare("nofd", dir: dir)
-        let rec = try record("nofd", dir: dir, timeout: 120)
-        XCTAssertTrue(rec.run.succeeded, "nofd under record: \(rec.run.summary)")
-        XCTAssertEqual(rec.run.stdout, ref.stdout)
+        let rec = try recordLikeBare("nofd", dir: dir, what: "out of descriptors")
         let out = try rec.run.lastJSON()
         let f = try checkTrace(rec.trace)
         for k in ["mmap", "madvise", "munmap"] { XCTAssertEqual(f.count(k), jsonInt(out[k]), "\(k): \(f.brief)") }
@@ -131,10 +138,7 @@ final class HostileLimitsTests: XCTestCase {
         for mode in ["", "exec"] {
             let dir = try makeScratchDir(self, "seccomp\(mode)")
             let args = mode.isEmpty ? [] : [mode]
-            let ref = try bare("seccomp_ioctl", args: args, dir: dir)
-            let rec = try record("seccomp_ioctl", args: args, dir: dir, timeout: 120)
-            XCTAssertTrue(rec.run.succeeded, "seccomp_ioctl \(mode) under record (SIGSYS is 159): \(rec.run.summary)")
-            XCTAssertEqual(rec.run.stdout, ref.stdout)
+            let rec = try recordLikeBare("seccomp_ioctl", args: args, dir: dir, what: "SIGSYS is exit 159")
             let out = try rec.run.lastJSON()
             let files = traceFiles(in: dir, prefix: "seccomp_ioctl.ptr")
             let trace = mode.isEmpty ? rec.trace : (files.first { $0.contains(".exec") } ?? "")
@@ -150,9 +154,7 @@ final class HostileLimitsTests: XCTestCase {
 
     func testSignalHandlerCallsAreRecordedNotLost() throws {
         let dir = try makeScratchDir(self, "signals-side")
-        _ = try bare("signals", dir: dir)
-        let rec = try record("signals", dir: dir, timeout: 120)
-        XCTAssertTrue(rec.run.succeeded, "signals under record: \(rec.run.summary)")
+        let rec = try recordAfterBare("signals", dir: dir, what: "handlers mapping memory")
         let out = try rec.run.lastJSON()
         let f = try checkTrace(rec.trace)
         XCTAssertFalse(f.truncated, f.brief)
@@ -178,9 +180,7 @@ final class HostileLimitsTests: XCTestCase {
 
     func testSiglongjmpOutOfAHookKeepsRecording() throws {
         let dir = try makeScratchDir(self, "longjmp")
-        _ = try bare("longjmp", dir: dir)
-        let rec = try record("longjmp", dir: dir, timeout: 120)
-        XCTAssertTrue(rec.run.succeeded, "longjmp under record: \(rec.run.summary)")
+        let rec = try recordAfterBare("longjmp", dir: dir, what: "siglongjmp out of handlers")
         let out = try rec.run.lastJSON()
         let started = jsonInt(out["started"]) ?? 0, returned = jsonInt(out["returned"]) ?? 0
         let jumps = jsonInt(out["jumps"]) ?? 0
