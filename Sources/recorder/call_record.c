@@ -3,6 +3,7 @@
  */
 #include "call_record.h"
 #include "modules.h"
+#include "records.h"
 #include "residency.h"
 #include "stacks.h"
 #include "ptreclaim_trace.h"
@@ -213,69 +214,31 @@ void ptr_call_record(struct ptr_call *c, int type, int failed)
         c->nips = -1; /* marks the record for dropping in ptr_call_end */
 }
 
-/* The result field of a call that returns an address: the address, or errno on failure. */
-static void put_address_result(int failed, uint64_t v)
-{
-    if (failed)
-        ptr_put_uv(v);
-    else
-        ptr_put_addr(v);
-}
-
-static void put_error(int failed, uint64_t e)
-{
-    if (failed)
-        ptr_put_uv(e);
-}
-
+/* The fields a[] (call_record.h) to the typed writer of the record's layout (records.c). */
 void ptr_put_call_fields(int type, int failed, const uint64_t *a)
 {
     switch (type) {
     case PTR_REC_MMAP:
-        ptr_put_hint(a[0]); /* usually 0: one byte */
-        ptr_put_len(a[1]);
-        ptr_put_uv(a[2]);
-        ptr_put_uv(a[3]);
-        ptr_put_sv((int64_t)a[4]);
-        ptr_put_uv(a[5]);
-        put_address_result(failed, a[6]);
+        ptr_rec_mmap_body(a[0], a[1], (int)a[2], (int)a[3], (int)a[4], (int)a[5], a[6], failed,
+                          (int)a[7], a[8]);
         break;
     case PTR_REC_MUNMAP:
-        ptr_put_addr(a[0]);
-        ptr_put_len(a[1]);
-        put_error(failed, a[2]);
+        ptr_rec_munmap_body(a[0], a[1], failed, (int)a[2]);
         break;
     case PTR_REC_MREMAP:
-        ptr_put_addr(a[0]);
-        ptr_put_len(a[1]);
-        ptr_put_len(a[2]);
-        ptr_put_uv(a[3]);
-        ptr_put_hint(a[4]); /* like mmap's hint: 0 unless FIXED */
-        put_address_result(failed, a[5]);
+        ptr_rec_mremap_body(a[0], a[1], a[2], (int)a[3], a[4], failed, (int)a[5], a[6]);
         break;
     case PTR_REC_MADVISE:
-        ptr_put_addr(a[0]);
-        ptr_put_len(a[1]);
-        ptr_put_uv(a[2]);
-        put_error(failed, a[3]);
+        ptr_rec_madvise_body(a[0], a[1], (int)a[2], (int)a[3], failed, (int)a[4]);
         break;
     case PTR_REC_MPROTECT:
-        ptr_put_addr(a[0]);
-        ptr_put_len(a[1]);
-        ptr_put_uv(a[2]);
-        ptr_put_sv((int64_t)a[3]);
-        put_error(failed, a[4]);
+        ptr_rec_mprotect_body(a[0], a[1], (int)a[2], (int)a[3], failed, (int)a[4]);
         break;
     case PTR_REC_BRK:
-        ptr_put_addr(a[0]);
-        ptr_put_addr(a[1]);
-        ptr_put_addr(a[2]);
-        put_error(failed, a[3]);
+        ptr_rec_brk_body(a[0], a[1], a[2], failed, (int)a[3]);
         break;
     case PTR_REC_SBRK:
-        ptr_put_sv((int64_t)a[0]);
-        ptr_put_addr(a[1]);
-        put_address_result(failed, a[2]);
+        ptr_rec_sbrk_body((int64_t)a[0], a[1], failed, (int)a[2], a[3]);
         break;
     }
 }

@@ -37,16 +37,18 @@
 
 enum { PTR_FORWARD = 0, PTR_RECORD = 1, PTR_SIDE = 2 };
 
-/* The fields of each call record type, in file order, as ptr_call_finish takes them (a[]):
- *   MMAP      hint, len, prot, flags_fn, fd, off, result (address, or errno when failed)
- *   MUNMAP    addr, len, errno
- *   MREMAP    old, old_len, new_len, flags, hint, result (address, or errno when failed)
- *   MADVISE   addr, len, advice_fn, error (errno, or posix_madvise's return)
- *   MPROTECT  addr, len, prot, pkey (-1: none), errno
- *   BRK       want, old, now, errno
- *   SBRK      inc, now, result (address, or errno when failed)
- * (an errno field is written only for a failed call). PROCESS_MADVISE has its own path. */
-#define PTR_CALL_FIELDS 7
+/* The values of a call, as ptr_call_finish takes them (a[]): the arguments of its typed
+ * writer in records.c, in order, without `failed`:
+ *   MMAP      hint, len, prot, flags, is64, fd, offset, err, result
+ *   MUNMAP    addr, len, err
+ *   MREMAP    old, old_len, new_len, flags, new_hint, err, result
+ *   MADVISE   addr, len, advice, posix, err (errno, or posix_madvise's return)
+ *   MPROTECT  addr, len, prot, pkey (-1: none), err
+ *   BRK       requested, old_break, new_break, err
+ *   SBRK      increment, new_break, err, result
+ * Kept as values (not encoded) so a signal handler's call can wait in the side buffer and be
+ * encoded later, against the registers of the moment. PROCESS_MADVISE has its own path. */
+#define PTR_CALL_FIELDS 9
 
 /* Kept small: a hook may run on a signal handler's few-KiB alternate stack. The captured
  * stack lives in thread-local storage (call_record.c), not here. */

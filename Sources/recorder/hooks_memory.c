@@ -7,6 +7,7 @@
 #include "call_record.h"
 #include "proc_file.h"
 #include "real_functions.h"
+#include "records.h"
 #include "ptreclaim_trace.h"
 
 #include <fcntl.h>
@@ -39,12 +40,9 @@ static void *record_mmap(void *addr, size_t len, int prot, int flags, int fd, of
     ptr_call_made(&c);
     void *r = ptr_forward_mmap(addr, len, prot, flags, fd, off, is64);
     int e = errno;
-    int failed = r == MAP_FAILED;
-    uint64_t a[PTR_CALL_FIELDS] = {U64(addr), len, (uint32_t)prot,
-                                   (uint64_t)(uint32_t)flags << 1 | (is64 != 0), /* flags_fn */
-                                   (uint64_t)(int64_t)fd, (uint64_t)off,
-                                   failed ? (uint64_t)e : U64(r)};
-    ptr_call_finish(&c, PTR_REC_MMAP, failed, a, e);
+    uint64_t a[PTR_CALL_FIELDS] = {U64(addr), len, (uint64_t)prot, (uint64_t)flags, (uint64_t)is64,
+                                   (uint64_t)fd, (uint64_t)off, (uint64_t)e, U64(r)};
+    ptr_call_finish(&c, PTR_REC_MMAP, r == MAP_FAILED, a, e);
     return r;
 }
 
@@ -92,10 +90,9 @@ PTR_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
     ptr_call_made(&c);
     void *r = ptr_forward_mremap(old, old_len, new_len, flags, new_addr);
     int e = errno;
-    int failed = r == MAP_FAILED;
-    uint64_t a[PTR_CALL_FIELDS] = {U64(old), old_len, new_len, (uint32_t)flags, U64(new_addr),
-                                   failed ? (uint64_t)e : U64(r)};
-    ptr_call_finish(&c, PTR_REC_MREMAP, failed, a, e);
+    uint64_t a[PTR_CALL_FIELDS] = {U64(old), old_len, new_len, (uint64_t)flags, U64(new_addr),
+                                   (uint64_t)e, U64(r)};
+    ptr_call_finish(&c, PTR_REC_MREMAP, r == MAP_FAILED, a, e);
     return r;
 }
 
@@ -117,8 +114,7 @@ static int record_advice(void *addr, size_t len, int advice, int posix, const vo
     ptr_call_made(&c);
     int r = forward_advice(addr, len, advice, posix);
     int e = errno;
-    uint64_t a[PTR_CALL_FIELDS] = {U64(addr), len,
-                                   (uint64_t)(uint32_t)advice << 1 | (posix ? 1 : 0), /* advice_fn */
+    uint64_t a[PTR_CALL_FIELDS] = {U64(addr), len, (uint64_t)advice, (uint64_t)posix,
                                    (uint64_t)(posix ? r : e)};
     ptr_call_finish(&c, PTR_REC_MADVISE, r != 0, a, e);
     return r;
@@ -194,18 +190,7 @@ PTR_EXPORT ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t n,
     ssize_t r = ptr_forward_process_madvise(pidfd, iov, n, advice, flags);
     int e = errno;
     ptr_call_record(&c, PTR_REC_PROCESS_MADVISE, r < 0);
-    ptr_put_sv(pidfd);
-    ptr_put_uv((uint32_t)advice);
-    ptr_put_uv(flags);
-    ptr_put_uv(niov);
-    for (size_t i = 0; i < niov; i++) {
-        ptr_put_addr((uint64_t)(uintptr_t)iov_copy[i].iov_base);
-        ptr_put_len(iov_copy[i].iov_len);
-    }
-    if (r < 0)
-        ptr_put_uv((uint64_t)e);
-    else
-        ptr_put_uv((uint64_t)r);
+    ptr_rec_process_madvise_body(pidfd, advice, flags, iov_copy, niov, r < 0, e, (uint64_t)r);
     ptr_call_end(&c, e);
     return r;
 }
@@ -225,8 +210,8 @@ static int record_mprotect(void *addr, size_t len, int prot, int pkey, int with_
     ptr_call_made(&c);
     int r = forward_mprotect(addr, len, prot, pkey, with_key);
     int e = errno;
-    uint64_t a[PTR_CALL_FIELDS] = {U64(addr), len, (uint32_t)prot,
-                                   (uint64_t)(int64_t)(with_key ? pkey : -1), (uint64_t)e};
+    uint64_t a[PTR_CALL_FIELDS] = {U64(addr), len, (uint64_t)prot, (uint64_t)(with_key ? pkey : -1),
+                                   (uint64_t)e};
     ptr_call_finish(&c, PTR_REC_MPROTECT, r != 0, a, e);
     return r;
 }
@@ -278,10 +263,9 @@ PTR_EXPORT void *sbrk(intptr_t inc)
     ptr_call_made(&c);
     void *r = ptr_forward_sbrk(inc);
     int e = errno;
-    int failed = r == (void *)-1;
     uint64_t now = kernel_break();
     c.res_anchor = now; /* SBRK's anchor is its new_break field */
-    uint64_t a[PTR_CALL_FIELDS] = {(uint64_t)(int64_t)inc, now, failed ? (uint64_t)e : U64(r)};
-    ptr_call_finish(&c, PTR_REC_SBRK, failed, a, e);
+    uint64_t a[PTR_CALL_FIELDS] = {(uint64_t)(int64_t)inc, now, (uint64_t)e, U64(r)};
+    ptr_call_finish(&c, PTR_REC_SBRK, r == (void *)-1, a, e);
     return r;
 }

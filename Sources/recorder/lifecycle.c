@@ -3,9 +3,11 @@
  */
 #include "lifecycle.h"
 #include "encoder.h"
+#include "exec_env.h"
 #include "header.h"
 #include "lock.h"
 #include "modules.h"
+#include "preload_check.h"
 #include "probe.h"
 #include "real_functions.h"
 #include "raw.h"
@@ -161,6 +163,8 @@ void ptr_early_init(void)
     if (!out || !*out)
         goto done;
     read_options();
+    if (ptr_exec_env_unfollowed_child())
+        goto done; /* started in a child while forks or execs are not followed */
     if (make_absolute(out) != 0) {
         ptr_complain("cannot resolve trace path", out, ENAMETOOLONG);
         goto done;
@@ -179,6 +183,7 @@ void ptr_early_init(void)
         goto done;
     }
     ptr_state.owner_pid = ptr_raw_getpid();
+    ptr_preload_check();
     ptr_owner_mark_arm();
     ptr_seccomp_check_start();
     ptr_jumps_init();
@@ -232,6 +237,7 @@ __attribute__((constructor)) static void ptr_init(void)
     if (ptr_state.recording) {
         ptr_guard = PTR_GUARD_INTERNAL;
         export_absolute_output();
+        ptr_exec_env_init(); /* after: it keeps the absolute PTRECLAIM_OUTPUT */
         ptr_exit_handlers_install();
         ptr_snapshot_thread_start();
         ptr_guard = PTR_GUARD_NONE;

@@ -7,13 +7,15 @@
  * slowly) as soon as
  *   - /proc/self/status says "Seccomp:" is not 0 at start-up (a filter inherited from the
  *     parent: container runtimes, systemd units), or PTRECLAIM_PAGEMAP_SCAN=0;
- *   - the program calls prctl(PR_SET_NO_NEW_PRIVS or PR_SET_SECCOMP) or
- *     syscall(SYS_seccomp, ...) through libc — interposed here, before the filter exists.
- * A filter installed with inline assembly, or as root by a direct seccomp system call without
- * libc's syscall() or prctl, is not seen: PTRECLAIM_PAGEMAP_SCAN=0 covers that case.
+ *   - the program calls prctl(PR_SET_NO_NEW_PRIVS or PR_SET_SECCOMP) through libc —
+ *     interposed here, before the filter exists. An unprivileged filter needs no_new_privs
+ *     first, and libseccomp sets it by default, so this sees nearly every filter.
+ * A filter installed by root with a seccomp system call and no prctl through libc (or with
+ * inline assembly) is not seen: PTRECLAIM_PAGEMAP_SCAN=0 covers that case. (syscall() itself is
+ * not interposed: allocators such as tcmalloc make their memory calls through it.)
  *
- * syscall() and prctl() are forwarded as raw system calls (no dlsym: they may be called from a
- * signal handler, or before our constructor), with libc's errno convention.
+ * prctl() is forwarded as a raw system call (no dlsym: it may be called from a signal handler,
+ * or before our constructor), with libc's errno convention.
  */
 #include "call_record.h"
 #include "lifecycle.h"
@@ -27,10 +29,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-
-#ifndef SYS_seccomp
-#define SYS_seccomp 317
-#endif
 
 void ptr_seccomp_check_start(void)
 {
@@ -80,23 +78,6 @@ static long libc_result(long r)
         return -1;
     }
     return r;
-}
-
-PTR_EXPORT long syscall(long n, ...)
-{
-    va_list ap;
-    va_start(ap, n);
-    long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
-    long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
-    va_end(ap);
-    if (__builtin_expect(n == SYS_seccomp ||
-                             (n == SYS_prctl && (a1 == PR_SET_SECCOMP || a1 == PR_SET_NO_NEW_PRIVS)),
-                         0)) {
-        int saved = errno;
-        before_filter();
-        errno = saved;
-    }
-    return libc_result(raw_syscall6(n, a1, a2, a3, a4, a5, a6));
 }
 
 PTR_EXPORT int prctl(int option, ...)

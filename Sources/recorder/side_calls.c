@@ -16,7 +16,7 @@
 #include "call_record.h"
 #include "ptreclaim_trace.h"
 
-#define SIDE_MAX 64 /* 4.6 KiB of TLS per thread; 32 still overflowed in Tests/programs/signals.c */
+#define SIDE_MAX 64 /* 5.6 KiB of TLS per thread; 32 still overflowed in Tests/programs/signals.c */
 
 struct side_call {
     uint8_t type;
