@@ -10,8 +10,11 @@ public enum JSONReport {
     public static let schema = 1
 
     public static func render(_ input: ReportInput, topCallSites: Int = 10, symbolize: Bool = true) -> String {
+        render(input, ReportOptions(topCallSites: topCallSites, symbolize: symbolize))
+    }
+
+    public static func render(_ input: ReportInput, _ options: ReportOptions) -> String {
         let s = input.summary
-        var symbols = SymbolCache(enabled: symbolize)
         let r = input.result
         var j = JSONWriter()
         j.open()
@@ -35,26 +38,22 @@ public enum JSONReport {
         for (name, count) in s.calls.ordered { j.int(name, count) }
         j.close()
         if let w = s.preloadWarning { j.string("preload_warning", w) }  // only when there is one
+        j.string("status", s.ending.name)
+        if case .exec(_, let next?) = s.ending { j.string("continued_in", next) } else { j.null("continued_in") }
+        if case .damaged(let e) = s.ending {
+            j.open("damaged")
+            j.int("offset", e.offset ?? 0)
+            j.string("what", e.message)
+            j.close()
+        } else {
+            j.null("damaged")
+        }
         j.close()
 
         j.string("kernel_policy", input.kernelPolicyName)
         j.string("lazyfree", r.options.lazyfree.rawValue)
 
-        j.open("policies")
-        for p in Policy.allCases {
-            let v = r.policies[p] ?? PolicyResult()  // zeros when the model has nothing
-            j.open(p.rawValue)
-            j.int("final_bytes", v.finalBytes)
-            j.int("peak_bytes", v.peakBytes)
-            j.double("mean_bytes", v.meanBytes)
-            j.int("pte_pages_final", v.ptePagesFinal)
-            j.int("pmd_pages_final", v.pmdPagesFinal)
-            j.int("pud_pages_final", v.pudPagesFinal)
-            j.int("pte_pages_freed", v.ptePagesFreed)
-            j.int("pte_pages_reallocated", v.ptePagesReallocated)
-            j.close()
-        }
-        j.close()
+        writePolicies(r.policies, to: &j)
 
         if let o = r.observed, o.samples > 0 {
             j.open("observed")
@@ -92,23 +91,27 @@ public enum JSONReport {
         j.int("unrecorded_mappings", r.unrecordedMappings)
         j.int("inferred_unrecorded_zaps", r.inferredZaps)
         j.int("inferred_lazyfree_discards", r.inferredLazyfreeDiscards)
-        j.open("call_sites", array: true)
-        for site in input.topCallSites(topCallSites) {
-            j.open()
-            j.int("stack", site.stack)
-            j.int("calls", site.calls)
-            j.int("pte_pages_left_empty", site.ptePagesLeftEmpty)
-            j.open("pte_pages_freed")
-            for p in Policy.allCases { j.int(p.rawValue, site.ptePagesFreed[p] ?? 0) }
-            j.close()
-            j.open("frames", array: true)
-            for ip in input.stacks.frames(leaf: site.stack) { j.string(nil, input.stacks.describe(ip, symbols: &symbols)) }
-            j.close(array: true)
-            j.close()
-        }
-        j.close(array: true)
-
+        CallSiteJSON.write(input, options, to: &j)
         j.close()
         return j.out + "\n"
+    }
+
+    /// The "policies" object (zeros where the model has nothing), shared with `diff`.
+    static func writePolicies(_ policies: [Policy: PolicyResult], to j: inout JSONWriter) {
+        j.open("policies")
+        for p in Policy.allCases {
+            let v = policies[p] ?? PolicyResult()
+            j.open(p.rawValue)
+            j.int("final_bytes", v.finalBytes)
+            j.int("peak_bytes", v.peakBytes)
+            j.double("mean_bytes", v.meanBytes)
+            j.int("pte_pages_final", v.ptePagesFinal)
+            j.int("pmd_pages_final", v.pmdPagesFinal)
+            j.int("pud_pages_final", v.pudPagesFinal)
+            j.int("pte_pages_freed", v.ptePagesFreed)
+            j.int("pte_pages_reallocated", v.ptePagesReallocated)
+            j.close()
+        }
+        j.close()
     }
 }

@@ -266,4 +266,9 @@ enum ptr_exit_reason {
  * started with another pid is a spawned child: it records only when following forks. */
 #define PTR_ENV_OWNER_PID "PTRECLAIM_OWNER_PID"
 
+/* The largest values the recorder honours; it ignores a value outside 0..MAX (its default
+ * applies), so `ptreclaim record` refuses such values before starting the program. */
+#define PTR_INTERVAL_MS_MAX 86400000 /* one day */
+#define PTR_STACK_DEPTH_MAX 128
+
 #endif /* PTRECLAIM_TRACE_H */
