@@ -9,12 +9,14 @@
 #include "ptreclaim_trace.h"
 
 #include <pthread.h>
+#include <sys/mman.h>
 #include <signal.h>
 
 /* The captured stack of the call being recorded (one per thread: a thread records one call at
  * a time; a re-entering call never captures). */
-static __thread uint64_t tls_ips[PTR_MAX_STACK_DEPTH + PTR_STACK_SLACK]
-    __attribute__((tls_model("initial-exec")));
+/* Mapped at the thread's first recorded call (thread-local storage must stay small: see
+ * side_calls.c). Not unmapped at thread exit. */
+static __thread uint64_t *tls_ips __attribute__((tls_model("initial-exec")));
 
 /*
  * Stack the recorder needs below the hook's frame, measured with Tests/programs/altstack.c
@@ -140,7 +142,12 @@ int ptr_call_begin_slow(struct ptr_call *c, const void *caller)
     /* After the guard: a handler running a whole hook of its own before this point sets and
      * clears the frame itself; after it, handlers only compare against it. */
     ptr_hook_frame = (uintptr_t)c;
-    c->nips = ptr_state.opt.stack_depth && room >= ROOM_UNWIND
+    if (!tls_ips) {
+        void *p = ptr_raw_mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED)
+            tls_ips = p;
+    }
+    c->nips = tls_ips && ptr_state.opt.stack_depth && room >= ROOM_UNWIND
                   ? ptr_stack_capture(tls_ips, ptr_state.opt.stack_depth)
                   : 0;
     ptr_lock();

@@ -15,6 +15,9 @@
  */
 #include "call_record.h"
 #include "ptreclaim_trace.h"
+#include "raw.h"
+
+#include <sys/mman.h>
 
 #define SIDE_MAX 64 /* 5.6 KiB of TLS per thread; 32 still overflowed in Tests/programs/signals.c */
 
@@ -27,13 +30,30 @@ struct side_call {
     uint64_t a[PTR_CALL_FIELDS];
 };
 
-static __thread struct side_call side[SIDE_MAX] __attribute__((tls_model("initial-exec")));
+/* The buffer itself is mapped (raw mmap) at the thread's first kept call: thread-local storage
+ * must stay small (a library with initial-exec TLS must fit the static TLS surplus when it is
+ * dlopen'ed, as `ptreclaim record`'s loadability check does). Not unmapped at thread exit. */
+static __thread struct side_call *side __attribute__((tls_model("initial-exec")));
 __thread volatile unsigned ptr_side_count __attribute__((tls_model("initial-exec")));
 static __thread unsigned side_written __attribute__((tls_model("initial-exec")));
 static __thread unsigned side_next __attribute__((tls_model("initial-exec")));
 
+static int side_area(void)
+{
+    if (!side) {
+        void *p = ptr_raw_mmap(NULL, SIDE_MAX * sizeof *side, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return -1;
+        side = p;
+    }
+    return 0;
+}
+
 int ptr_side_claim(void)
 {
+    if (side_area() != 0)
+        return -1;
     /* Claimed before the real call runs: a handler that interrupts this one after its real
      * call (and makes calls of its own) claims later slots, so slots follow the kernel's order. */
     unsigned n = ptr_side_count;
