@@ -50,6 +50,14 @@ const char *ptr_pagemap_source_name(void);
 /* Testing hook: forbid sources better than `s` (PTR_PM_SOURCE_NONE = no restriction). */
 void ptr_pagemap_force_source(enum ptr_pm_source s);
 
+/* Never issue the PAGEMAP_SCAN ioctl again in this process (pread, then mincore, answer
+ * instead): the process is, or may soon be, under a seccomp filter, and a filter that kills on
+ * ioctl cannot be detected by trying. Set at start-up when /proc/self/status says "Seccomp:"
+ * is not 0 or PTRECLAIM_PAGEMAP_SCAN=0, and by the prctl/syscall hooks before the program
+ * installs a filter (seccomp.c). Inherited by fork children (same memory). */
+void ptr_pagemap_disable_ioctl(void);
+int ptr_pagemap_ioctl_disabled(void);
+
 /* Release the cached descriptor if it is still ours, else just forget it. */
 void ptr_pagemap_reset(void);
 

@@ -125,7 +125,7 @@ static void flush_block(void)
             uint64_t toggles[BITS_WORDS];
             for (int w = 0; w < BITS_WORDS; w++)
                 toggles[w] = bits[w] ^ prev->bits[w];
-            uint8_t alt[BLOCK_MAX_BYTES];
+            static uint8_t alt[BLOCK_MAX_BYTES]; /* static: lock held, stack may be small */
             size_t a = ptr_uv_write(alt, gap << 2 | PTR_BLOCK_PTE_DIFF);
             a += put_bit_runs(alt + a, toggles);
             if (a < n) {
@@ -153,8 +153,9 @@ static void flush_block(void)
 
 static size_t put_bit_runs(uint8_t *p, const uint64_t *bits)
 {
-    /* Collect the runs first: nruns comes before them. */
-    uint16_t rs_start[PAGES_PER_BLOCK / 2 + 1], rs_end[PAGES_PER_BLOCK / 2 + 1];
+    /* Collect the runs first: nruns comes before them. Static (the lock is held): a hook may
+     * run on a signal handler's small alternate stack. */
+    static uint16_t rs_start[PAGES_PER_BLOCK / 2 + 1], rs_end[PAGES_PER_BLOCK / 2 + 1];
     unsigned nr = 0;
     unsigned pg = 0;
     while (pg < PAGES_PER_BLOCK) {

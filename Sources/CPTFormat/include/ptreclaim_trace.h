@@ -262,6 +262,7 @@ enum ptr_exit_reason {
 #define PTR_ENV_FOLLOW_FORK "PTRECLAIM_FOLLOW_FORK" /* 1 (default) = children write FILE.<pid> */
 #define PTR_ENV_FOLLOW_EXEC "PTRECLAIM_FOLLOW_EXEC" /* 1 (default) = exec'd images write a trace */
 #define PTR_ENV_PROBE "PTRECLAIM_PROBE"             /* 1 (default) = run the kernel-policy probe */
+#define PTR_ENV_PAGEMAP_SCAN "PTRECLAIM_PAGEMAP_SCAN" /* 1 (default); 0 = never the ioctl */
 /* Set by the recorder, not the user: the pid of the process that owned the trace when it handed
  * its environment on (exec hooks, and its own environ for posix_spawn/system children). An image
  * started with another pid is a spawned child: it records only when following forks. */
