@@ -19,13 +19,16 @@ let package = Package(
         .target(name: "PTTrace", dependencies: ["CPTFormat"], path: "Sources/PTTrace"),
         // Address-space and page-table model, the four policies, replay.
         .target(name: "PTModel", dependencies: ["PTTrace"], path: "Sources/PTModel"),
-        // Text and JSON reports.
-        .target(name: "PTReport", dependencies: ["PTTrace", "PTModel"], path: "Sources/PTReport"),
+        // `ptreclaim inspect`: page-table waste of running processes (/proc, pagemap).
+        .target(name: "CPTInspect", path: "Sources/CPTInspect"),
+        .target(name: "PTInspect", dependencies: ["CPTInspect", "PTTrace", "PTModel"], path: "Sources/PTInspect"),
+        // Text and JSON reports (of traces, and of `ptreclaim inspect`).
+        .target(name: "PTReport", dependencies: ["PTTrace", "PTModel", "PTInspect"], path: "Sources/PTReport"),
         // Command-line front end.
         .executableTarget(
             name: "ptreclaim",
             dependencies: [
-                "PTTrace", "PTModel", "PTReport",
+                "PTTrace", "PTModel", "PTReport", "PTInspect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/ptreclaim"),
