@@ -31,7 +31,7 @@ run_shape() {  # label, unit (GiB populated | TiB mapped), target args...
         best_cpu=$(python3 -c "print(min($best_cpu, $cpu))")
     done
     json=$OUT/json
-    kill "$pid"; wait "$pid" 2>/dev/null || true
+    kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
     python3 - "$json" "$label" "$unit" "$best_walk" "$best_cpu" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1]))["processes"][0]
