@@ -11,7 +11,7 @@ TARGET=$BUILD/bench/inspect_target
 OUT=$(mktemp -d /tmp/ptreclaim-bench-inspect-XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
 
-echo "| shape | mapped | populated | VmPTE | walk s (best of 5) | CPU s (best of 5) | per unit |"
+echo "| shape | mapped | populated | VmPTE | walk s (best of 5) | CPU s (best of 5) | per unit: walk / CPU |"
 echo "|---|---|---|---|---|---|---|"
 run_shape() {  # label, unit (GiB populated | TiB mapped), target args...
     local label=$1 unit=$2; shift 2
@@ -38,10 +38,8 @@ p = json.load(open(sys.argv[1]))["processes"][0]
 label, unit, walk, cpu = sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5])
 gib = 1 << 30
 mapped, pop, pte = p["mapped_bytes"], p["populated_pages"] * 4096, p["vmpte_bytes"]
-if unit == "GiB populated":
-    per = f"{walk / (pop / gib):.4f} s per GiB populated"
-else:
-    per = f"{walk / (mapped / gib / 1024):.4f} s per TiB mapped"
+units = pop / gib if unit == "GiB populated" else mapped / gib / 1024
+per = f"{walk / units:.4f} / {cpu / units:.4f} s per {unit}"
 print(f"| {label} | {mapped / gib:,.1f} GiB | {pop / gib:.3f} GiB | {pte / (1 << 20):.1f} MiB "
       f"| {walk:.3f} | {cpu:.2f} | {per} |")
 PY
