@@ -83,7 +83,7 @@ traces: recorder cli programs
 
 # Regenerate traces/README.md from the shipped traces without re-recording (after a change to
 # the model or the report changes their figures; traces/check.sh fails on a stale README).
-.PHONY: traces-readme
+.PHONY: traces-readme report-baseline check-reports
 traces-readme: cli
 	python3 traces/make_readme.py > traces/README.md.new && mv traces/README.md.new traces/README.md
 
@@ -93,7 +93,7 @@ traces-readme: cli
 # bench/run.sh documents each section and prints the summary table.
 BENCH_PACKAGES := time redis-server redis-tools strace bc python3 libjemalloc2
 BENCH_TOOLS := $(BUILD)/bench/call_cost $(BUILD)/bench/scan_cost $(BUILD)/bench/trace_bytes \
-               $(BUILD)/bench/gen_trace
+               $(BUILD)/bench/gen_trace $(BUILD)/bench/dontneed_churn
 BENCH_CFLAGS := -O2 -g -Wall -Wextra -D_GNU_SOURCE -ISources/CPTFormat/include -ISources/recorder
 
 bench: recorder cli $(BUILD)/.bench-deps-ok $(BENCH_TOOLS)
@@ -116,3 +116,14 @@ $(BUILD)/bench/%: bench/%.c bench/ptr_codec.h Sources/CPTFormat/include/ptreclai
                  Sources/recorder/pagemap_scan.h
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(BENCH_CFLAGS) -o $@ $<
+
+# ---- reports byte-identical across a change (bench/check_reports.sh) -----------------------
+# Every shipped trace's text and JSON report under every option set, plus a synthetic and a
+# recorded residency trace kept in build/report-check. Before the change (e.g. on main):
+# `make report-baseline`; after it: `make check-reports` diffs against that baseline.
+REPORT_BASELINE ?= $(BUILD)/report-baseline
+report-baseline: recorder cli $(BUILD)/bench/gen_trace $(BUILD)/bench/dontneed_churn
+	rm -rf $(REPORT_BASELINE)
+	bash bench/check_reports.sh write $(BUILD)/ptreclaim $(REPORT_BASELINE)
+check-reports: cli $(BUILD)/bench/gen_trace
+	bash bench/check_reports.sh diff $(BUILD)/ptreclaim $(REPORT_BASELINE)

@@ -5,7 +5,7 @@
  *   gen_trace OUT NCALLS [SEED]
  *
  * The mix imitates an allocator that retains address space and purges with madvise (jemalloc's
- * pattern, allocators.md): one 1 GiB anonymous arena receives ~85% of the calls as
+ * pattern): one 1 GiB anonymous arena receives ~85% of the calls as
  * MADV_DONTNEED (and a few MADV_FREE) of 4 KiB..1 MiB extents and of whole aligned 2 MiB
  * blocks, each with the residency block the recorder would write; ~13% are mmap/munmap of
  * 64 KiB..1 MiB mappings in 64 slots (munmap with residency); threads switch now and then; a

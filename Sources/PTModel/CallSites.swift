@@ -1,5 +1,6 @@
 // Attribution of page-table effects to call sites (the leaf stack node of each call).
 
+import PTSupport
 import PTTrace
 
 struct CallSiteAccum {

@@ -3,6 +3,7 @@
 // block lies in [floor, ceiling]; a PMD page iff its 1 GiB region does; a PUD page iff its
 // 512 GiB region does. floor/ceiling are the nearest surviving VMAs' vm_end/vm_start.
 
+import PTSupport
 import PTTrace
 
 extension PageTableState {
@@ -87,13 +88,13 @@ extension PageTableState {
         guard var s = blocks[b], s.tables != 0 || s.huge || !s.pop.isEmpty else { return }
         let before = idealNeeds(b, s)
         if !s.pop.isEmpty || s.huge {
-            s.pop = Bitmap512()
+            s.pop = PageBits()
             s.huge = false
             s.deposit = false
             if !lazy.isEmpty { lazy[b] = nil }
         }
         if s.tables & PolicyIndex.kernelMask != 0 {
-            for i in 0..<3 { pteFree(i, &s) }
+            for i in PolicyIndex.kernel { pteFree(i, &s) }
         }
         idealUpdate(b, &s, before: before)
         blocks[b] = s
@@ -107,7 +108,7 @@ extension PageTableState {
         collectKeys(blocks, r << 9, (r &+ 1) << 9)
         for k in keyScratch where blocks[k]!.tables & PolicyIndex.kernelMask != 0 { free_pte_range(k) }
         var reg2 = pmds[r]!
-        for i in 0..<3 where reg2.tables & PolicyIndex.bit(i) != 0 {
+        for i in PolicyIndex.kernel where reg2.tables & PolicyIndex.bit(i) != 0 {
             reg2.tables &= ~PolicyIndex.bit(i)
             pmd[i] &-= 1
         }
@@ -121,7 +122,7 @@ extension PageTableState {
         pmds.forEach { k, v in if k >> 9 == g && v.tables & PolicyIndex.kernelMask != 0 { regions.append(k) } }
         for k in regions { free_pmd_page(k) }
         var reg2 = puds[g]!
-        for i in 0..<3 where reg2.tables & PolicyIndex.bit(i) != 0 {
+        for i in PolicyIndex.kernel where reg2.tables & PolicyIndex.bit(i) != 0 {
             reg2.tables &= ~PolicyIndex.bit(i)
             pud[i] &-= 1
         }

@@ -19,14 +19,26 @@ let blocksPerPUDRegionShift: UInt64 = 18
 @inline(__always) func blockOf(_ a: UInt64) -> UInt64 { a >> 21 }
 @inline(__always) func blockStart(_ b: UInt64) -> UInt64 { b << 21 }
 
-/// Index of each policy in the per-block and per-region bit sets.
+/// Pages [lo, hi) of block b (0...512) that the address range [start, end) covers; the range
+/// must reach into the block (as the per-block walks of zap_pte_range & co. guarantee).
+@inline(__always) func pageSpan(ofBlock b: UInt64, _ start: UInt64, _ end: UInt64) -> (lo: Int, hi: Int) {
+    let bStart = b << 21
+    let lo = start > bStart ? Int((start - bStart) >> pageShift) : 0
+    let hi = end &- bStart < pmdSize ? Int((end - bStart) >> pageShift) : 512
+    return (lo, hi)
+}
+
+/// Index of each policy in the per-policy counters (SIMD4 lanes) and bit sets.
 enum PolicyIndex {
     static let none = 0, ptReclaim = 1, refcount = 2, ideal = 3
     static let all: [Policy] = [.none, .ptReclaim, .refcount, .ideal]
     /// The policies whose tables follow kernel freeing rules (ideal follows population only).
-    static let kernelMask: UInt8 = 0b0111
+    static let kernel = [none, ptReclaim, refcount]
     static let noneBit: UInt8 = 1 << 0
+    static let ptReclaimBit: UInt8 = 1 << 1
+    static let refcountBit: UInt8 = 1 << 2
     static let idealBit: UInt8 = 1 << 3
+    static let kernelMask: UInt8 = noneBit | ptReclaimBit | refcountBit
     static func bit(_ i: Int) -> UInt8 { UInt8(1) << UInt8(i) }
     /// 1 in the lanes of the policies whose bits are set, for counting several at once.
     @inline(__always) static func lanes(_ bits: UInt8) -> SIMD4<UInt64> {

@@ -1,6 +1,7 @@
 // mremap (mm/mremap.c): shrink in place = munmap of the tail; grow in place = vma_expand, no
 // table change; a move = copy_vma + move_page_tables + munmap of the source (unless
 // MREMAP_DONTUNMAP, which keeps the old VMA and its now-empty tables).
+import PTSupport
 
 extension PageTableState {
     mutating func mremap(old: UInt64, oldLength: UInt64, newLength: UInt64, flags: UInt32, result: UInt64) {
@@ -73,13 +74,13 @@ extension PageTableState {
         let sb = o >> 21, db = n >> 21
         guard var s = blocks[sb] else { return }
         if s.tables == 0 && s.pop.isEmpty && !s.huge { return }
-        let lo = Int((o & (pmdSize - 1)) >> 12)
-        let dlo = Int((n & (pmdSize - 1)) >> 12)
-        let cnt = Int(extent >> 12)
+        let lo = Int((o & (pmdSize - 1)) >> pageShift)
+        let dlo = Int((n & (pmdSize - 1)) >> pageShift)
+        let cnt = Int(extent >> pageShift)
         if sb == db {
             // Source and destination inside one block: entries move, the PTE page stays.
             let before = idealNeeds(sb, s)
-            if s.huge { s.huge = false; s.pop = s.deposit ? .full : Bitmap512(); s.deposit = false }
+            if s.huge { s.huge = false; s.pop = s.deposit ? .full : PageBits(); s.deposit = false }
             s.pop.moveWithin(lo, cnt, to: dlo)
             idealUpdate(sb, &s, before: before)
             blocks[sb] = s
@@ -89,20 +90,20 @@ extension PageTableState {
         let sBefore = idealNeeds(sb, s), dBefore = idealNeeds(db, d)
         if s.huge && extent == pmdSize {
             // move_huge_pmd: the PMD entry moves with its deposited table.
-            for i in 0..<3 where s.tables & PolicyIndex.bit(i) != 0 {
+            for i in PolicyIndex.kernel where s.tables & PolicyIndex.bit(i) != 0 {
                 let bit = PolicyIndex.bit(i)
                 s.tables &= ~bit
                 if d.tables & bit == 0 { d.tables |= bit } else { pte[i] &-= 1 }
                 pmdAlloc(i, db >> blocksPerPMDRegionShift)
             }
             d.huge = true; d.deposit = s.deposit; d.pop = .full
-            s.huge = false; s.deposit = false; s.pop = Bitmap512()
+            s.huge = false; s.deposit = false; s.pop = PageBits()
         } else {
             if s.huge {
                 // split_huge_pmd before moving part of a THP.
-                s.huge = false; s.pop = s.deposit ? .full : Bitmap512(); s.deposit = false
+                s.huge = false; s.pop = s.deposit ? .full : PageBits(); s.deposit = false
             }
-            for i in 0..<3 where s.tables & PolicyIndex.bit(i) != 0 {
+            for i in PolicyIndex.kernel where s.tables & PolicyIndex.bit(i) != 0 {
                 let bit = PolicyIndex.bit(i)
                 if extent == pmdSize && d.tables & bit == 0 && !d.huge {
                     // move_normal_pmd: pmd_clear at the source, pmd_populate at the destination.
@@ -113,10 +114,10 @@ extension PageTableState {
                     pteAlloc(i, db, &d)                                // pte_alloc + move_ptes
                 }
             }
-            if d.huge { d.huge = false; d.pop = d.deposit ? .full : Bitmap512(); d.deposit = false }
+            if d.huge { d.huge = false; d.pop = d.deposit ? .full : PageBits(); d.deposit = false }
             s.pop.move(lo, cnt, to: &d.pop, at: dlo)
             if !lazy.isEmpty, var l = lazy[sb] {
-                var dl = lazy[db] ?? Bitmap512()
+                var dl = lazy[db] ?? PageBits()
                 l.move(lo, cnt, to: &dl, at: dlo)
                 lazy[sb] = l.isEmpty ? nil : l
                 lazy[db] = dl.isEmpty ? nil : dl
@@ -125,15 +126,15 @@ extension PageTableState {
         requireKernelTables(db, &d)
         // Under ideal a whole-block move carries the PTE page too: not a free plus a new
         // allocation, so the counters are restored when the table only changed place.
-        let saved = (freed[3], callFreed[3], reallocated[3], s.everFreed)
-        let idealBit = PolicyIndex.bit(PolicyIndex.ideal)
+        let ideal = PolicyIndex.ideal, idealBit = PolicyIndex.idealBit
+        let saved = (freed[ideal], callFreed[ideal], reallocated[ideal], s.everFreed)
         let dHad = d.tables & idealBit != 0
         idealUpdate(sb, &s, before: sBefore)
         idealUpdate(db, &d, before: dBefore)
-        if extent == pmdSize && freed[3] == saved.0 &+ 1 && !dHad && d.tables & idealBit != 0 {
-            freed[3] = saved.0
-            callFreed[3] = saved.1
-            reallocated[3] = saved.2
+        if extent == pmdSize && freed[ideal] == saved.0 &+ 1 && !dHad && d.tables & idealBit != 0 {
+            freed[ideal] = saved.0
+            callFreed[ideal] = saved.1
+            reallocated[ideal] = saved.2
             s.everFreed = saved.3
         }
         blocks[sb] = s

@@ -2,12 +2,13 @@
 // 2 MiB block, and each policy's own set of allocated PTE/PMD/PUD pages. Memory grows with the
 // blocks and regions the trace touches, never with the address space or the number of events.
 
+import PTSupport
 import PTTrace
 
 /// One 2 MiB block: its learned population and which policies hold a PTE page for it.
 struct BlockState {
     /// Non-none entries as last learned (residency, snapshot) and updated by modelled calls.
-    var pop = Bitmap512()
+    var pop = PageBits()
     /// Bit per policy (PolicyIndex): holds a PTE page (or, for a THP, the deposited one).
     var tables: UInt8 = 0
     /// Bit per policy: this policy freed the block's PTE page at least once (for churn).
@@ -30,7 +31,7 @@ struct PageTableState {
     var vmas = VMATree()
     var blocks = U64Map<BlockState>(blank: BlockState(), capacityLog2: 10)
     /// Lazyfree (MADV_FREE'd, not zapped since) pages per block; only blocks that had some.
-    var lazy = U64Map<Bitmap512>(blank: Bitmap512())
+    var lazy = U64Map<PageBits>(blank: PageBits())
     var pmds = U64Map<RegionState>(blank: RegionState())
     var puds = U64Map<RegionState>(blank: RegionState())
     /// refcount under memory pressure: lazyfree pages count as discarded (none).
@@ -69,7 +70,7 @@ struct PageTableState {
 
     /// The block's population minus, under memory pressure, its lazyfree pages (vmscan's
     /// try_to_unmap_one discards clean lazyfree pages).
-    @inline(__always) func effectivePop(_ b: UInt64, _ s: BlockState) -> Bitmap512 {
+    @inline(__always) func effectivePop(_ b: UInt64, _ s: BlockState) -> PageBits {
         if !discardLazy || lazy.isEmpty || s.huge { return s.pop }
         guard let l = lazy[b] else { return s.pop }
         return s.pop.subtracting(l)
@@ -146,9 +147,9 @@ struct PageTableState {
         }
         if s.pop.isEmpty { return }
         // none and pt-reclaim need the page for any entry (lazyfree ones included).
-        var need: UInt8 = 0b011
+        var need = PolicyIndex.noneBit | PolicyIndex.ptReclaimBit
         // refcount needs it unless every entry is lazyfree and discarded (--lazyfree discard).
-        if s.tables & 0b100 == 0 && !effectivePop(b, s).isEmpty { need |= 0b100 }
+        if s.tables & PolicyIndex.refcountBit == 0 && !effectivePop(b, s).isEmpty { need |= PolicyIndex.refcountBit }
         pteAlloc(bits: need, b, &s)
     }
 
@@ -158,34 +159,34 @@ struct PageTableState {
     /// and PUD pages iff some block below needs one.
     @inline(__always) mutating func idealUpdate(_ b: UInt64, _ s: inout BlockState, before: (pte: Bool, pmd: Bool)) {
         let after = idealNeeds(b, s)
-        let bit = PolicyIndex.bit(PolicyIndex.ideal)
+        let i = PolicyIndex.ideal, bit = PolicyIndex.idealBit
         if before.pte != after.pte || (s.tables & bit != 0) != after.pte {
             if after.pte {
                 if s.tables & bit == 0 {
                     s.tables |= bit
-                    pte[3] &+= 1
-                    if s.everFreed & bit != 0 { reallocated[3] &+= 1 }
+                    pte[i] &+= 1
+                    if s.everFreed & bit != 0 { reallocated[i] &+= 1 }
                 }
             } else if s.tables & bit != 0 {
                 s.tables &= ~bit
                 s.everFreed |= bit
-                pte[3] &-= 1
-                freed[3] &+= 1
-                callFreed[3] &+= 1
+                pte[i] &-= 1
+                freed[i] &+= 1
+                callFreed[i] &+= 1
             }
         }
         if before.pmd != after.pmd { idealRegionUser(b >> blocksPerPMDRegionShift, after.pmd ? 1 : -1) }
     }
 
     private mutating func idealRegionUser(_ region: UInt64, _ delta: Int32) {
-        let bit = PolicyIndex.bit(PolicyIndex.ideal)
+        let i = PolicyIndex.ideal, bit = PolicyIndex.idealBit
         var became = 0  // +1: first user, -1: last user gone
         pmds[region, default: RegionState()].addUsers(delta, bit: bit, became: &became)
         if became == 0 { return }
-        pmd[3] = became > 0 ? pmd[3] &+ 1 : pmd[3] &- 1
+        pmd[i] = became > 0 ? pmd[i] &+ 1 : pmd[i] &- 1
         var pudBecame = 0
         puds[region >> 9, default: RegionState()].addUsers(Int32(became), bit: bit, became: &pudBecame)
-        if pudBecame != 0 { pud[3] = pudBecame > 0 ? pud[3] &+ 1 : pud[3] &- 1 }
+        if pudBecame != 0 { pud[i] = pudBecame > 0 ? pud[i] &+ 1 : pud[i] &- 1 }
     }
 
     /// Calls body for every block in first...last that the model knows, ascending: a direct
@@ -214,7 +215,7 @@ struct PageTableState {
     /// Sets a block's population to what an observation (residency, snapshot) showed: allocates
     /// the tables it requires under every policy; tables of pages that vanished stay under the
     /// kernel policies (nothing recorded freed them) and go under ideal.
-    mutating func observe(_ b: UInt64, pop: Bitmap512, huge: Bool) {
+    mutating func observe(_ b: UInt64, pop: PageBits, huge: Bool) {
         guard let at = blocks.index(of: b) else {
             if pop.isEmpty && !huge { return }  // nothing known, nothing there: no state needed
             var fresh = BlockState()
@@ -229,7 +230,7 @@ struct PageTableState {
         blocks.setValue(s, at: at)  // observeInto adds no block
     }
 
-    private mutating func observeInto(_ b: UInt64, _ s: inout BlockState, pop: Bitmap512, huge: Bool) {
+    private mutating func observeInto(_ b: UInt64, _ s: inout BlockState, pop: PageBits, huge: Bool) {
         let before = idealNeeds(b, s)
         if huge {
             s.huge = true

@@ -1,5 +1,6 @@
 // Faults the model knows about without observing them: MAP_POPULATE and MADV_POPULATE_READ /
 // MADV_POPULATE_WRITE fault in every page of the range (populate_vma_page_range, mm/gup.c).
+import PTSupport
 
 extension PageTableState {
     /// Faulting in every page of [ps, pe) (MAP_POPULATE, MADV_POPULATE_READ/WRITE ->
@@ -11,12 +12,10 @@ extension PageTableState {
         // call only keeps corrupt input from exhausting memory.
         let last = min((pe - 1) >> 21, b &+ (1 << 17) &- 1)
         while b <= last && blocks.count < 1 << 20 {
-            let bStart = b << 21
-            let lo = ps > bStart ? Int((ps - bStart) >> 12) : 0
-            let hi = pe &- bStart < pmdSize ? Int((pe - bStart) >> 12) : 512
+            let (lo, hi) = pageSpan(ofBlock: b, ps, pe)
             let known = blocks[b]
             if known?.huge != true {
-                var pop = known?.pop ?? Bitmap512()
+                var pop = known?.pop ?? PageBits()
                 pop.set(lo, hi)
                 observe(b, pop: pop, huge: false)
             }

@@ -1,5 +1,6 @@
 // The replay: feeds decoded records through the address-space and page-table model under the
 // four policies at once, and accounts for page-table memory over time.
+import PTSupport
 import PTTrace
 
 public struct Replayer: TraceReplaying {
@@ -25,10 +26,16 @@ public struct Replayer: TraceReplaying {
         consume(.header(header))
     }
 
+    /// Any record. A `.call` carrying an owning `residency` is replayed through a view of it:
+    /// the model has one lane, consume(_:residency:).
     public mutating func consume(_ record: TraceRecord) {
         switch record {
         case .call(let call):
-            consumeCall(call)
+            if let r = call.residency {
+                r.withView { consume(call, residency: $0) }
+            } else {
+                consume(call, residency: nil)
+            }
         case .snapshot(let snap):
             accounting.advance(to: snap.time)
             let changes = model.reconcile(with: snap)
@@ -53,19 +60,13 @@ public struct Replayer: TraceReplaying {
         }
     }
 
-    @inline(__always)
-    mutating func consumeCall(_ call: Call) { consume(call, residency: nil) }
-
-    /// consume(.call(call)) for TraceReader.nextEvent's `.call`: the residency comes as a view
-    /// of the reader's arena (`residency`), or else from `call.residency`.
-    public mutating func consume(_ call: Call, residency view: ResidencyView?) {
+    /// A call as TraceReader.nextEvent leaves it (`reader.call`), with its residency as a view
+    /// of the reader's arena (`reader.callResidency`).
+    public mutating func consume(_ call: Call, residency: ResidencyView?) {
         accounting.advance(to: call.time)
         let slot = sites.slot(call.stack)
         // The residency is the population just before the call, whether or not it succeeded.
-        if let r = view {
-            observeResidency(r)
-            accounting.notePeak(model)
-        } else if let r = call.residency {
+        if let r = residency {
             observeResidency(r)
             accounting.notePeak(model)
         }
@@ -88,22 +89,6 @@ public struct Replayer: TraceReplaying {
     /// Learns the pre-call population of every enclosing block; listed blocks are populated,
     /// the others have no populated page.
     @inline(__always)
-    private mutating func observeResidency(_ r: Residency) {
-        var next = r.firstBlock
-        let end = r.firstBlock &+ r.blockCount
-        for entry in r.listed {
-            if entry.block > next { observeEmpty(next, entry.block) }
-            switch entry.kind {
-            case .pte(let runs): model.observe(entry.block, pop: Bitmap512(runs: runs), huge: false)
-            case .huge: model.observe(entry.block, pop: .full, huge: true)
-            }
-            next = entry.block &+ 1
-        }
-        if next < end { observeEmpty(next, end) }
-    }
-
-    /// Same, from the reader's arena.
-    @inline(__always)
     private mutating func observeResidency(_ r: ResidencyView) {
         var next = r.firstBlock
         let end = r.firstBlock &+ r.blockCount
@@ -113,7 +98,7 @@ public struct Replayer: TraceReplaying {
             if entry.huge {
                 model.observe(entry.block, pop: .full, huge: true)
             } else {
-                model.observe(entry.block, pop: Bitmap512(wordsAt: entry.wordsAt), huge: false)
+                model.observe(entry.block, pop: PageBits(wordsAt: entry.wordsAt), huge: false)
             }
             next = entry.block &+ 1
         }

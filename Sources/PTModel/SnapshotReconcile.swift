@@ -1,5 +1,6 @@
 // Reconciling the model with a snapshot, the full truth at one instant: the kernel's own VMA
 // list (/proc/self/maps) and the populated pages of every mapping (pagemap).
+import PTSupport
 import PTTrace
 
 /// User-space addresses end below the non-canonical hole; [vsyscall] lives above it and has no
@@ -24,19 +25,9 @@ extension PageTableState {
 
         // Vanished ranges: munmap rules against the snapshot's surviving mappings.
         for (vs, ve) in vanished {
-            var i = vmas.firstIndex(endAbove: vs)
-            while i < vmas.count && vmas.vmas[i].start < ve {
-                let v = vmas.vmas[i]
-                zap_pte_range(max(v.start, vs), min(v.end, ve), vma: v, kind: .unmap)
-                i += 1
-            }
-            var detached = ContiguousArray<VMA>()
-            vmas.detach(vs, ve, into: &detached)
             let below = maps.last { $0.end <= vs }
             let above = maps.first { $0.start >= ve }
-            for piece in detached {
-                free_pgd_range(piece.start, piece.end, floor: below?.end ?? 0, ceiling: above?.start ?? 0)
-            }
+            unmap_region(vs, ve, floor: below?.end ?? 0, ceiling: above?.start ?? 0)
         }
 
         // Adopt the kernel's layout, keeping what the model knows of each VMA's flags.
@@ -58,7 +49,7 @@ extension PageTableState {
         vmas.replaceAll(list)
 
         // Population = snapshot truth.
-        var truth: [UInt64: (pop: Bitmap512, huge: Bool)] = [:]
+        var truth: [UInt64: (pop: PageBits, huge: Bool)] = [:]
         // A real process cannot have more populated pages than RAM plus swap; the bound only
         // keeps corrupt input from exhausting memory.
         var budget: UInt64 = 1 << 28
@@ -74,7 +65,7 @@ extension PageTableState {
                     let b = p >> 9
                     let lo = Int(p & 511)
                     let hi = Int(min(pEnd - (b << 9), 512))
-                    var entry = truth[b] ?? (Bitmap512(), false)
+                    var entry = truth[b] ?? (PageBits(), false)
                     entry.pop.set(lo, hi)
                     if r.huge { entry.huge = true }
                     truth[b] = entry
@@ -104,26 +95,24 @@ extension PageTableState {
               v.isAnonymousPrivate, !v.isHugetlb, !v.flags.contains(.pfnmap),
               v.start <= blockStart(b), v.end >= blockStart(b) &+ pmdSize
         else {
-            observe(b, pop: Bitmap512(), huge: false)
+            observe(b, pop: PageBits(), huge: false)
             return
         }
-        let onlyLazy = !s.huge && s.pop.subtracting(lazy[b] ?? Bitmap512()).isEmpty
+        let onlyLazy = !s.huge && s.pop.subtracting(lazy[b] ?? PageBits()).isEmpty
         let wasDeposit = s.huge && s.deposit
+        observe(b, pop: PageBits(), huge: false)
+        var t = blocks[b]!
         if onlyLazy {
+            // vmscan's discard (try_to_unmap_one) took the last entries: the seed's count.
             inferredLazyfreeDiscards += 1
-            observe(b, pop: Bitmap512(), huge: false)
-            var t = blocks[b]!
-            pteFree(PolicyIndex.refcount, &t)
-            blocks[b] = t
+            try_to_free_user_pte(b, &t)
         } else {
+            // One whole-block MADV_DONTNEED inside an eligible VMA.
             inferredZaps += 1
-            observe(b, pop: Bitmap512(), huge: false)
-            var t = blocks[b]!
-            if wasDeposit { for i in 0..<3 { pteFree(i, &t) } }
-            pteFree(PolicyIndex.ptReclaim, &t)
-            pteFree(PolicyIndex.refcount, &t)
-            blocks[b] = t
+            if wasDeposit { zap_deposited_table(&t) }
+            reclaimAfterZap(b, &t, kind: .dontneed, wholeBlock: true, eligibleVMA: true)
         }
+        blocks[b] = t
     }
 
     /// A VMA for a mapping the model never saw created.

@@ -3,11 +3,17 @@
 
 extension PageTableState {
     /// do_vmi_align_munmap: detach the VMAs in [start, end) (splitting at the edges), zap their
-    /// entries (unmap_vmas), then free_pgtables with floor = vm_end of the surviving VMA below
-    /// and ceiling = vm_start of the surviving VMA above (vms_clear_ptes).
+    /// entries and free their tables (unmap_region).
     mutating func do_vmi_align_munmap(_ start: UInt64, _ end: UInt64) {
         guard start < end, vmas.overlaps(start, end) else { return }
-        // unmap_vmas: zap every VMA piece in the range.
+        unmap_region(start, end)
+    }
+
+    /// unmap_region (mm/vma.c): unmap_vmas zaps every VMA piece in [start, end), the pieces
+    /// are detached, then free_pgtables runs one free_pgd_range per piece, all with the same
+    /// floor and ceiling: by default vm_end of the surviving VMA below and vm_start of the one
+    /// above (vms_clear_ptes); a snapshot's reconcile passes the kernel's own neighbours.
+    mutating func unmap_region(_ start: UInt64, _ end: UInt64, floor: UInt64? = nil, ceiling: UInt64? = nil) {
         var i = vmas.firstIndex(endAbove: start)
         while i < vmas.count && vmas.vmas[i].start < end {
             let v = vmas.vmas[i]
@@ -18,9 +24,8 @@ extension PageTableState {
         detachedScratch = []
         detached.removeAll(keepingCapacity: true)
         vmas.detach(start, end, into: &detached)
-        let floor = vmas.floor(below: start)
-        let ceiling = vmas.ceiling(above: end)
-        // free_pgtables: one free_pgd_range per detached VMA, all with the same floor/ceiling.
+        let floor = floor ?? vmas.floor(below: start)
+        let ceiling = ceiling ?? vmas.ceiling(above: end)
         for piece in detached { free_pgd_range(piece.start, piece.end, floor: floor, ceiling: ceiling) }
         detachedScratch = detached
     }

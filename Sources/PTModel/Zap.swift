@@ -1,6 +1,7 @@
 // Zapping entries inside one VMA: zap_pte_range (mm/memory.c) with the reclaim decisions that
 // follow it under each policy, and the THP cases (zap_huge_pmd, zap_deposited_table,
 // __split_huge_pmd in mm/huge_memory.c).
+import PTSupport
 
 enum ZapKind {
     /// MADV_DONTNEED / MADV_DONTNEED_LOCKED (madvise_dontneed_single_vma).
@@ -13,13 +14,9 @@ enum ZapKind {
 
 extension PageTableState {
     /// zap_pte_range over [zs, ze), a range inside one VMA (madvise_walk_vmas and unmap_vmas
-    /// clip to one VMA at a time). Afterwards:
-    /// - pt-reclaim (mm/pt_reclaim.c reclaim_pt_is_enabled + try_to_free_pte): DONTNEED whose
-    ///   clipped range covers the whole block (`end - start >= PMD_SIZE`), VMA not hugetlb nor
-    ///   VM_PFNMAP, all 512 entries none -> PTE page freed.
-    /// - refcount (the seed's try_to_free_user_pte at the end of zap_pte_range): any zap that
-    ///   leaves zero non-none entries frees it, whatever the coverage.
-    /// - none: nothing (free_pgtables handles unmapping).
+    /// clip to one VMA at a time). Afterwards each policy's rule (ReclaimRules.swift,
+    /// reclaimAfterZap): pt-reclaim's reclaim_pt_is_enabled + try_to_free_pte, refcount's
+    /// try_to_free_user_pte; none: nothing (free_pgtables handles unmapping).
     mutating func zap_pte_range(_ zs: UInt64, _ ze: UInt64, vma: VMA, kind: ZapKind) {
         guard zs < ze else { return }
         let eligibleVMA = !vma.isHugetlb && !vma.flags.contains(.pfnmap)
@@ -34,9 +31,7 @@ extension PageTableState {
         guard let at = blocks.index(of: b) else { return }
         var s = blocks.value(at: at)
         guard s.tables != 0 || s.huge || !s.pop.isEmpty else { return }
-        let bStart = b << 21
-        let lo = zs > bStart ? Int((zs - bStart) >> 12) : 0
-        let hi = ze &- bStart < pmdSize ? Int((ze - bStart) >> 12) : 512
+        let (lo, hi) = pageSpan(ofBlock: b, zs, ze)
         let whole = lo == 0 && hi == 512
         let before = idealNeeds(b, s)
         if s.huge {
@@ -44,14 +39,14 @@ extension PageTableState {
                 // zap_huge_pmd: the PMD entry goes and zap_deposited_table frees the
                 // deposited PTE page, under every policy (no PT_RECLAIM needed).
                 s.huge = false
-                s.pop = Bitmap512()
-                if s.deposit { for i in 0..<3 { pteFree(i, &s) } }
+                s.pop = PageBits()
+                if s.deposit { zap_deposited_table(&s) }
                 s.deposit = false
             } else {
                 // __split_huge_pmd: an anonymous THP's deposited table becomes its PTE page,
                 // all 512 entries mapped; a file THP's PMD is just cleared (refaults later).
                 s.huge = false
-                s.pop = s.deposit ? .full : Bitmap512()
+                s.pop = s.deposit ? .full : PageBits()
                 s.deposit = false
                 s.pop.clear(lo, hi)
             }
@@ -66,13 +61,10 @@ extension PageTableState {
                 lazy.setValue(l, at: li)
             }
         }
-        if kind != .unmap && eligibleVMA {
-            if kind == .dontneed && whole && s.pop.isEmpty { pteFree(PolicyIndex.ptReclaim, &s) }
-            if effectivePop(b, s).isEmpty { pteFree(PolicyIndex.refcount, &s) }
-        }
+        reclaimAfterZap(b, &s, kind: kind, wholeBlock: whole, eligibleVMA: eligibleVMA)
         requireKernelTables(b, &s)
         idealUpdate(b, &s, before: before)
-        if kind != .unmap && before.pte && s.tables & PolicyIndex.noneBit != 0 && s.tables & PolicyIndex.idealBit == 0 { callLeftEmpty += 1 }
+        if kind != .unmap { attributeLeftEmpty(before: before, s) }
         blocks.setValue(s, at: at)  // no block was added since the lookup
     }
 
@@ -89,15 +81,13 @@ extension PageTableState {
     @inline(__always)
     private mutating func madvise_free_block(_ b: UInt64, _ fs: UInt64, _ fe: UInt64, hugetlb: Bool) {
         guard var s = blocks[b] else { return }
-        let bStart = b << 21
-        let lo = fs > bStart ? Int((fs - bStart) >> 12) : 0
-        let hi = fe &- bStart < pmdSize ? Int((fe - bStart) >> 12) : 512
+        let (lo, hi) = pageSpan(ofBlock: b, fs, fe)
         if s.huge {
             // madvise_free_huge_pmd marks a whole THP lazyfree without splitting; the model
             // keeps it (a gap: refcount-discard cannot free it); a partial one is split.
             if lo == 0 && hi == 512 { return }
             s.huge = false
-            s.pop = s.deposit ? .full : Bitmap512()
+            s.pop = s.deposit ? .full : PageBits()
             s.deposit = false
         }
         let before = idealNeeds(b, s)
@@ -105,13 +95,12 @@ extension PageTableState {
         marked.clear(0, lo)
         marked.clear(hi, 512)
         if !marked.isEmpty {
-            lazy[b] = (lazy[b] ?? Bitmap512()) | marked
+            lazy[b] = (lazy[b] ?? PageBits()) | marked
         }
-        if discardLazy && !hugetlb && effectivePop(b, s).isEmpty {
-            pteFree(PolicyIndex.refcount, &s)
-        }
+        // Under memory pressure vmscan discards the lazyfree pages (try_to_unmap_one).
+        if discardLazy && !hugetlb { try_to_free_user_pte(b, &s) }
         idealUpdate(b, &s, before: before)
-        if before.pte && s.tables & PolicyIndex.noneBit != 0 && s.tables & PolicyIndex.idealBit == 0 { callLeftEmpty += 1 }
+        attributeLeftEmpty(before: before, s)
         blocks[b] = s
     }
 
@@ -127,9 +116,7 @@ extension PageTableState {
     @inline(__always)
     private mutating func madvise_pageout_block(_ b: UInt64, _ ps: UInt64, _ pe: UInt64, hugetlb: Bool) {
         guard var l = lazy[b], var s = blocks[b] else { return }
-        let bStart = b << 21
-        let lo = ps > bStart ? Int((ps - bStart) >> 12) : 0
-        let hi = pe &- bStart < pmdSize ? Int((pe - bStart) >> 12) : 512
+        let (lo, hi) = pageSpan(ofBlock: b, ps, pe)
         var dropped = l
         dropped.clear(0, lo)
         dropped.clear(hi, 512)
@@ -139,9 +126,10 @@ extension PageTableState {
         s.pop = s.pop.subtracting(dropped)
         l = l.subtracting(dropped)
         lazy[b] = l.isEmpty ? nil : l
-        if wasPopulated && s.pop.isEmpty && !hugetlb { pteFree(PolicyIndex.refcount, &s) }
+        // The discard drops the count to zero when it took the last entries.
+        if wasPopulated && s.pop.isEmpty && !hugetlb { try_to_free_user_pte(b, &s) }
         idealUpdate(b, &s, before: before)
-        if before.pte && s.tables & PolicyIndex.noneBit != 0 && s.tables & PolicyIndex.idealBit == 0 { callLeftEmpty += 1 }
+        attributeLeftEmpty(before: before, s)
         blocks[b] = s
     }
 }

@@ -1,8 +1,10 @@
-// The JSON report, schema 1, exactly per the contract in product.md (key order as there).
-// Extra keys after the contract's: "unrecorded_mappings" and "call_sites" (top sites by PTE pages
-// left empty under `none`, with their stack node and resolved frames).
+// The JSON report, schema 1, exactly per the contract in docs/cli.md (key order as there).
+// Extra keys after the contract's: "validation.worst_sample", "unrecorded_mappings",
+// "inferred_unrecorded_zaps", "inferred_lazyfree_discards" and "call_sites" (top sites by PTE
+// pages left empty under `none`, with their stack node and resolved frames).
 import PTTrace
 import PTModel
+import PTReplay
 
 public enum JSONReport {
     public static let schema = 1

@@ -3,6 +3,7 @@
 // Where the model produced nothing it says "model not available" instead of printing zeros.
 import PTTrace
 import PTModel
+import PTReplay
 
 public enum TextReport {
     public static func render(_ input: ReportInput, topCallSites: Int = 10, symbolize: Bool = true) -> String {

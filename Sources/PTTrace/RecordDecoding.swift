@@ -2,16 +2,18 @@
 // to the reader: registers change in the `inout` copy, table updates are returned as a `Step`,
 // so a record cut by the end of the buffer can be decoded again from its first byte.
 
+import PTSupport
+
 extension TraceReader {
     func decodeRecord(_ c: inout Cursor, _ r: inout Registers) throws(DecodeStop) -> Step {
         let tagAt = c.p
         let tag = try c.u8()
         let type = tag & Tag.typeMask
-        if type >= Tag.mmap && type <= Tag.sbrk {
-            if inSnapshot { throw .corrupt(at: tagAt, "call record inside a snapshot") }
-            return .record(.call(try decodeCall(tag, &c, &r)))
+        // Call records are decoded by nextEvent itself; here one is out of place.
+        if type >= Tag.mmap && type <= Tag.sbrk && inSnapshot {
+            throw .corrupt(at: tagAt, "call record inside a snapshot")
         }
-        if tag & ~Tag.typeMask != 0 {
+        if tag & ~Tag.typeMask != 0 && !(type >= Tag.mmap && type <= Tag.sbrk) {
             throw .corrupt(at: tagAt, "flag bits 0x\(String(tag & ~Tag.typeMask, radix: 16)) on a non-call record (type \(type))")
         }
         if !headerRead && type != Tag.header {
@@ -157,20 +159,8 @@ extension TraceReader {
         return Int32(e)
     }
 
-    /// A call record with its residency copied into the `Call` (the owning form of next()).
-    @inline(__always) func decodeCall(_ tag: UInt8, _ c: inout Cursor, _ r: inout Registers) throws(DecodeStop) -> Call {
-        var call = try decodeCallArguments(tag, &c, &r)
-        if tag & Tag.residencyFlag != 0 { call.residency = try decodeResidency(&c, anchor: anchor(call.kind)).residency }
-        return call
-    }
-
-    /// A call record up to its residency block (left at the cursor); `residency` is nil.
-    @inline(__always) func decodeCallArguments(_ tag: UInt8, _ c: inout Cursor, _ r: inout Registers) throws(DecodeStop) -> Call {
-        let (kind, err) = try decodeCallKind(tag, &c, &r)
-        return Call(time: r.time, tid: tid, stack: r.stack, kind: kind, errno: err)
-    }
-
-    /// decodeCallArguments without building the Call (nextEvent assigns the fields in place).
+    /// A call record up to its residency block (left at the cursor): nextEvent assigns the
+    /// fields of `call` in place.
     @inline(__always) func decodeCallKind(_ tag: UInt8, _ c: inout Cursor, _ r: inout Registers) throws(DecodeStop) -> (CallKind, Int32?) {
         let type = tag & Tag.typeMask
         let failed = tag & Tag.failedFlag != 0
@@ -276,14 +266,9 @@ extension TraceReader {
         }
     }
 
-    /// The residency block, decoded into the reader's arena (no allocation per record, bar
-    /// BITMAP and PTE_DIFF blocks).
-    @inline(__always) func decodeResidency(_ c: inout Cursor, anchor: UInt64) throws(DecodeStop) -> ResidencyView {
-        try TraceReader.decodeResidency(&c, anchor: anchor, into: residencyArena, previous: blockPopulation)
-    }
-
-    /// Same, as a static function of what it reads: called as a method of the reader, the
-    /// whole reader (~520 bytes, its `call` included) was copied for the call every record.
+    /// The residency block, decoded into the reader's arena (no allocation per record). A
+    /// static function of what it reads: called as a method of the reader, the whole reader
+    /// (~520 bytes, its `call` included) was copied for the call every record.
     static func decodeResidency(_ c: inout Cursor, anchor: UInt64, into arena: ResidencyArena,
                                 previous blockPopulation: borrowing BlockPopulationMap) throws(DecodeStop) -> ResidencyView {
         let firstAt = c.p
@@ -318,17 +303,16 @@ extension TraceReader {
                 continue
             }
             if kind == Tag.blockBitmap {
-                var bits = BlockBits()
                 guard c.end - c.p >= 64 else { throw .short }
                 // Page byte*8+k is bit k of byte `byte`: eight little-endian words.
-                bits.load(bitmapAt: UnsafeRawPointer(c.p))
+                let bits = PageBits(littleEndianBitmapAt: UnsafeRawPointer(c.p))
                 c.p += 64
                 guard !bits.isEmpty else { throw .corrupt(at: gapAt, "residency bitmap of block \(block) is empty") }
                 listed.addBlock(block, huge: false)
-                bits.forEachRun { listed.addRun($0) }
+                bits.forEachRun { listed.addRun(PageRun(start: UInt32($0), count: UInt32($1 - $0))) }
                 continue
             }
-            var previous: BlockBits? = nil
+            var previous: PageBits? = nil
             if kind == Tag.blockPTEDiff {
                 guard let p = blockPopulation[block] else {
                     throw .corrupt(at: gapAt, "residency DIFF for block \(block), which has no earlier population")
@@ -349,10 +333,10 @@ extension TraceReader {
                 page = start + count
             }
             if var bits = previous { // the runs are the pages that changed: apply them
-                bits.toggle(listed.lastBlockRuns)
+                for r in listed.lastBlockRuns { bits.toggle(Int(r.start), Int(r.start + r.count)) }
                 listed.dropLastBlockRuns()
                 guard !bits.isEmpty else { throw .corrupt(at: gapAt, "residency DIFF leaves block \(block) empty") }
-                bits.forEachRun { listed.addRun($0) }
+                bits.forEachRun { listed.addRun(PageRun(start: UInt32($0), count: UInt32($1 - $0))) }
             }
         }
         return listed.view(firstBlock: first, blockCount: UInt64(n))

@@ -5,6 +5,7 @@
 //
 // A view is valid until the reader's next next()/nextEvent() call (which reuses the arena);
 // `residency` copies it into the owning `Residency` value when it must outlive that.
+import PTSupport
 
 /// The residency of one call, as decoded into the reader's arena.
 public struct ResidencyView {
@@ -182,18 +183,8 @@ public final class ResidencyArena {
             let n = hi - lo
             words[first] |= (n == 64 ? ~0 : ((UInt64(1) &<< UInt64(n)) &- 1)) &<< UInt64(lo & 63)
         } else {
-            for w in first...last { words[w] |= ResidencyArena.mask(word: w, lo: lo, hi: hi) }
+            for w in first...last { words[w] |= PageBits.mask(word: w, lo: lo, hi: hi) }
         }
-    }
-
-    /// Pages [lo, hi) that fall in word w.
-    @inline(__always) static func mask(word w: Int, lo: Int, hi: Int) -> UInt64 {
-        let base = w &* 64
-        let a = max(lo &- base, 0), b = min(hi &- base, 64)
-        if a >= b { return 0 }
-        let upper: UInt64 = b == 64 ? ~0 : (UInt64(1) &<< UInt64(b)) &- 1
-        let lower: UInt64 = (UInt64(1) &<< UInt64(a)) &- 1
-        return upper & ~lower
     }
 
     /// The runs of the block added last (a PTE_DIFF block's changed pages, format 2).
@@ -234,5 +225,27 @@ public final class ResidencyArena {
         runs.deallocate()
         runs = bigger
         runCapacity *= 2
+    }
+}
+
+extension Residency {
+    /// This residency as a view in an arena of its own, for code written against the reader's
+    /// lane (the model's Replayer) fed owning records (tests, tools). Runs are clipped to the
+    /// block's 512 pages, as a hand-built value may hold anything.
+    public func withView<R>(_ body: (ResidencyView) throws -> R) rethrows -> R {
+        let arena = ResidencyArena()
+        for b in listed {
+            switch b.kind {
+            case .huge:
+                arena.addBlock(b.block, huge: true)
+            case .pte(let runs):
+                arena.addBlock(b.block, huge: false)
+                for r in runs {
+                    let lo = min(r.start, 512), hi = UInt32(min(UInt64(r.start) + UInt64(r.count), 512))
+                    if lo < hi { arena.addRun(PageRun(start: lo, count: hi - lo)) }
+                }
+            }
+        }
+        return try withExtendedLifetime(arena) { try body(arena.view(firstBlock: firstBlock, blockCount: blockCount)) }
     }
 }

@@ -1,10 +1,12 @@
-// Streaming trace reader: decodes one record per next() call through a fixed buffer, resolving
-// the format's registers (time, address, stack deltas, current thread, path ids) and folding a
-// snapshot's MAP records into one `.snapshot` value.
+// Streaming trace reader: decodes one record per nextEvent() call through a fixed buffer,
+// resolving the format's registers (time, address, stack deltas, current thread, path ids) and
+// folding a snapshot's MAP records into one `.snapshot` value. One decoding lane: a call record
+// is left in place (`call`, `callResidency`: a view of the reader's arena), every other record
+// comes as a TraceRecord; next() is the owning convenience form on top of it (dump, tests).
 //
 // Truncation is not an error: a file that ends mid-record or without a TRAILER yields every
 // complete record, then nil, with `truncated` set. Bytes that cannot be a trace throw a
-// TraceError naming the file and byte offset; once thrown, every later next() rethrows it.
+// TraceError naming the file and byte offset; once thrown, every later call rethrows it.
 // A TraceReader owns its file; copies share it, so use one copy.
 
 /// The decode registers of ptreclaim_trace.h, advanced by each record.
@@ -15,8 +17,8 @@ struct Registers {
     var stack: UInt32 = 0
 }
 
-/// What decoding one record produced. Only `.record` reaches the caller; the others update the
-/// reader's state.
+/// What decoding one non-call record produced. Only `.record` reaches the caller; the others
+/// update the reader's state.
 enum Step {
     case record(TraceRecord)
     case thread(UInt32)
@@ -73,12 +75,12 @@ public struct TraceReader {
     /// The residency of `call`, in the reader's arena: valid until the next nextEvent()/next().
     public private(set) var callResidency: ResidencyView?
 
-    public init(path: String) throws {
+    public init(path: String) throws(TraceError) {
         self.path = path
         buffer = try FileBuffer(path: path)
         header = TraceHeader(fields: [])
         try readFileHeader()
-        guard let first = try next(), case .header(let h) = first else {
+        guard case .record(.header(let h))? = try nextEvent() else {
             throw TraceError(path: path, offset: UInt64(TraceFormat.fileHeaderLength),
                              message: "the trace ends before its HEADER record")
         }
@@ -91,50 +93,6 @@ public struct TraceReader {
                              message: "HEADER page_size \(ps) is not a power of two")
         }
         pageShift = UInt64(ps.trailingZeroBitCount)
-    }
-
-    /// Like next(), for replay at full speed: a call record outside a snapshot is not wrapped
-    /// in a TraceRecord but left in `call`, its residency block in `callResidency` as a view of
-    /// the reader's reused arena (no allocation, no copy), and `.call` is returned. Any other record, and
-    /// a call cut by the end of the buffer, comes as `.record` exactly as next() yields it.
-    public mutating func nextEvent() throws(TraceError) -> TraceEvent? {
-        if !finished && headerRead && !inSnapshot && failure == nil {
-            let base = UnsafePointer(buffer.base)
-            var c = Cursor(p: base + buffer.start, end: base + buffer.end)
-            if c.p < c.end {
-                let tag = c.p.pointee
-                let type = tag & Tag.typeMask
-                if type >= Tag.mmap && type <= Tag.sbrk {
-                    var r = regs
-                    c.p += 1
-                    do {
-                        // Into `call` field by field (a cut record leaves it unused; its
-                        // `residency` stays nil): building a Call and assigning it copied the
-                        // whole Call once per record. The anchor comes from the local kind.
-                        let (kind, err) = try decodeCallKind(tag, &c, &r)
-                        let hasResidency = tag & Tag.residencyFlag != 0
-                        let at = hasResidency ? anchor(kind) : 0
-                        call.time = r.time
-                        call.tid = tid
-                        call.stack = r.stack
-                        call.kind = kind
-                        call.errno = err
-                        callResidency = hasResidency
-                            ? try TraceReader.decodeResidency(&c, anchor: at, into: residencyArena, previous: blockPopulation)
-                            : nil
-                        buffer.start = c.p - base
-                        regs = r
-                        if let v = callResidency { rememberPopulation(v) }
-                        return .call
-                    } catch {
-                        // Cut by the buffer's end or corrupt: next() decodes it again from its
-                        // first byte, refilling or reporting as usual.
-                    }
-                }
-            }
-        }
-        guard let record = try next() else { return nil }
-        return .record(record)
     }
 
     /// Magic and format version (bytes 0..<12).
@@ -163,8 +121,11 @@ public struct TraceReader {
     }
 
     /// The next record, or nil at END, at the end of the file, or after the TRAILER.
+    /// A call record (outside a snapshot) is not wrapped in a TraceRecord but left in `call`,
+    /// its residency block in `callResidency` as a view of the reader's reused arena (no
+    /// allocation, no copy), and `.call` is returned; any other record comes as `.record`.
     /// Throws only TraceError (typed, so callers may `catch let e as TraceError` or not).
-    public mutating func next() throws(TraceError) -> TraceRecord? {
+    public mutating func nextEvent() throws(TraceError) -> TraceEvent? {
         if let failure { throw failure }
         while !finished {
             let base = UnsafePointer(buffer.base)
@@ -172,17 +133,30 @@ public struct TraceReader {
             var r = regs
             let step: Step
             do {
-                // Fast path for the common case, a call record outside a snapshot.
+                // The common case first: a call record outside a snapshot.
                 if c.p < c.end && headerRead && !inSnapshot {
                     let tag = c.p.pointee
                     let type = tag & Tag.typeMask
                     if type >= Tag.mmap && type <= Tag.sbrk {
                         c.p += 1
-                        let call = try decodeCall(tag, &c, &r)
+                        // Into `call` field by field once the record is complete (a cut record
+                        // is decoded again after the refill): building a Call and assigning it
+                        // copied the whole Call once per record.
+                        let (kind, err) = try decodeCallKind(tag, &c, &r)
+                        let residency = tag & Tag.residencyFlag != 0
+                            ? try TraceReader.decodeResidency(&c, anchor: anchor(kind), into: residencyArena,
+                                                              previous: blockPopulation)
+                            : nil
+                        call.time = r.time
+                        call.tid = tid
+                        call.stack = r.stack
+                        call.kind = kind
+                        call.errno = err
+                        callResidency = residency
                         buffer.start = c.p - base
                         regs = r
-                        if let res = call.residency { rememberPopulation(res) }
-                        return .call(call)
+                        if let v = residency { rememberPopulation(v) }
+                        return .call
                     }
                 }
                 step = try decodeRecord(&c, &r)
@@ -194,15 +168,14 @@ public struct TraceReader {
             regs = r
             switch step {
             case .record(let record):
-                if case .call(let call) = record, let res = call.residency { rememberPopulation(res) }
-                return record
+                return .record(record)
             case .thread(let t):
                 tid = t
             case .path(_, let s):
                 paths.append(s)
             case .stackNode(let ip, let parent):
                 stackNodes += 1
-                return .stack(node: stackNodes, ip: ip, parent: parent)
+                return .record(.stack(node: stackNodes, ip: ip, parent: parent))
             case .snapshotStart(let s, let maps):
                 pending = s
                 inSnapshot = true
@@ -216,16 +189,29 @@ public struct TraceReader {
                 inSnapshot = false
                 s.vmPTEKiBAfter = pte
                 s.vmRSSKiBAfter = rss
-                return .snapshot(s)
+                return .record(.snapshot(s))
             case .trailer(let t):
                 finished = true
-                return .trailer(t)
+                return .record(.trailer(t))
             case .end:
                 finished = true
                 truncated = true  // END before a TRAILER: the recorder never finished
             }
         }
         return nil
+    }
+
+    /// nextEvent() with each call as an owning TraceRecord (its residency copied out of the
+    /// arena): for `ptreclaim dump` and tests, which keep records.
+    public mutating func next() throws(TraceError) -> TraceRecord? {
+        switch try nextEvent() {
+        case nil: return nil
+        case .record(let record)?: return record
+        case .call?:
+            var c = call
+            c.residency = callResidency?.residency
+            return .call(c)
+        }
     }
 
     /// Out of bytes: refill, or at the end of the file stop as truncated. Corrupt: throw.

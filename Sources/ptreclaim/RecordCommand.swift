@@ -26,7 +26,7 @@ struct Record: ParsableCommand {
     var interval: Int?
 
     @Option(name: .customLong("stack-depth"),
-            help: ArgumentHelp("Frames recorded per call stack (recorder default 32).", valueName: "n"))
+            help: ArgumentHelp("Frames recorded per call stack, 0..128 (recorder default 32).", valueName: "n"))
     var stackDepth: Int?
 
     @Flag(name: .customLong("no-stacks"), help: "Record no call stacks (same as --stack-depth 0).")
@@ -53,7 +53,7 @@ struct Record: ParsableCommand {
         if command.first == "--" { command.removeFirst() }
         guard !command.isEmpty else { throw ValidationError("no command given: ptreclaim record [options] -- COMMAND [ARGS...]") }
         if let interval, interval < 0 { throw ValidationError("--interval must be 0 or more milliseconds") }
-        if let stackDepth, !(0...256).contains(stackDepth) { throw ValidationError("--stack-depth must be between 0 and 256") }
+        if let stackDepth, !(0...128).contains(stackDepth) { throw ValidationError("--stack-depth must be between 0 and 128") }
     }
 
     func run() throws {

@@ -1,8 +1,9 @@
-// `ptreclaim report`: one streaming pass over a trace, feeding the trace summary, the model's
-// replay and the stack table; then the text or JSON report.
+// `ptreclaim report`: the replay (PTReplay's Replay.run: one streaming pass over the trace),
+// then the text or JSON report of its output.
 import ArgumentParser
 import PTTrace
 import PTModel
+import PTReplay
 import PTReport
 #if canImport(Glibc)
 import Glibc
@@ -63,36 +64,10 @@ struct Report: ParsableCommand {
     }
 
     func replay() throws -> ReportInput {
-        var reader = try TraceReader(path: file)
-        var summary = TraceSummary()
-        var replayer = Replayer(options: ReplayOptions(lazyfree: lazyfree.mode,
-                                                      inferUnrecordedZaps: !noInfer))
-        var stacks = StackTable()
-        var progress = Progress(file: file, size: reader.fileSize)
-        let header = TraceRecord.header(reader.header)
-        summary.add(header)
-        replayer.consume(header)
-        var n: UInt64 = 0
-        while let event = try reader.nextEvent() {
-            switch event {
-            case .call:
-                // The common case, read without wrapping or copying (see nextEvent).
-                summary.addCall(reader.call)
-                replayer.consume(reader.call, residency: reader.callResidency)
-            case .record(let record):
-                summary.add(record)
-                replayer.consume(record)
-                switch record {
-                case .stack, .module: stacks.add(record)
-                default: break
-                }
-            }
-            n &+= 1
-            if n & 0xffff == 0 { progress.update(offset: reader.offset) }
-        }
-        progress.finish()
-        summary.truncated = reader.truncated
-        return ReportInput(file: file, summary: summary, result: replayer.finish(), stacks: stacks)
+        var progress = Progress(file: file)
+        defer { progress.finish() }
+        return try Replay.run(file, options: ReplayOptions(lazyfree: lazyfree.mode, inferUnrecordedZaps: !noInfer),
+                              progress: { offset, size in progress.update(offset: offset, size: size) })
     }
 }
 
@@ -100,19 +75,17 @@ struct Report: ParsableCommand {
 /// otherwise a line every 5 seconds (only for reads that take that long).
 struct Progress {
     let file: String
-    let size: UInt64
     let tty = isatty(2) == 1
     let start = monotonicSeconds()
     var last: Double
     var shown = false
 
-    init(file: String, size: UInt64) {
+    init(file: String) {
         self.file = file
-        self.size = size
         last = start
     }
 
-    mutating func update(offset: UInt64) {
+    mutating func update(offset: UInt64, size: UInt64) {
         let now = monotonicSeconds()
         let period = tty ? 0.25 : 5.0
         guard now - last >= period, now - start >= (tty ? 1.0 : 5.0) else { return }

@@ -30,7 +30,7 @@ struct ptr_call {
     const uint8_t *res;
     size_t res_len;
     uint64_t res_first;  /* first block of the residency (address >> 21) */
-    uint64_t res_anchor; /* the call's own first address (trace-format.h: "anchor") */
+    uint64_t res_anchor; /* the call's own first address (ptreclaim_trace.h: "anchor") */
     int saved_errno;
     int nips;
     uint64_t ips[PTR_MAX_STACK_DEPTH + PTR_STACK_SLACK];

@@ -1,7 +1,7 @@
 /*
  * Process-level hooks: fork/_Fork (FORK record, child traces), the exec family (EXEC before,
  * EXEC_FAILED if it returns), _exit/_Exit/abort (final snapshot + TRAILER on the way out).
- * exit() and return from main are handled by the on_exit handler (lifecycle.c).
+ * exit() and return from main are handled by the on_exit handler (exit_paths.c).
  */
 #include "call_record.h"
 #include "lifecycle.h"

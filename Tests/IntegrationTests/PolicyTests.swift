@@ -74,7 +74,7 @@ final class PolicyTests: XCTestCase {
         // mremap_unaligned leaves two source blocks empty but allocated under every real policy.
         XCTAssertLessThanOrEqual(ideal, rc - 2, "ideal below refcount")
         // vmscan's discard of lazyfree pages frees no table under none or pt-reclaim
-        // (kernel-semantics.md); it does empty madv_free's 8 blocks, which ideal then drops.
+        // (docs/kernel-rules.md); it does empty madv_free's 8 blocks, which ideal then drops.
         for p in ["none", "pt-reclaim"] {
             XCTAssertEqual(try pages(keep, p), try pages(discard, p), "\(p) does not depend on --lazyfree")
         }

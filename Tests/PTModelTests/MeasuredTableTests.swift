@@ -1,4 +1,4 @@
-// Every row of kernel-semantics.md's measured table (6.18, CONFIG_PT_RECLAIM): a 256 MiB
+// Every row of docs/kernel-rules.md's measured table (6.18, CONFIG_PT_RECLAIM): a 256 MiB
 // 2 MiB-aligned anonymous mapping, all pages touched, MADV_NOHUGEPAGE. The "PTE pages freed"
 // column is pt-reclaim's; each test also pins the other three policies.
 import PTModel

@@ -1,3 +1,4 @@
+import PTReplay
 import Foundation
 import TestSupport
 import XCTest

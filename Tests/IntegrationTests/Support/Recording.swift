@@ -4,6 +4,7 @@
 // within max(1% of observed, 64 KiB) at every snapshot.
 import Foundation
 import PTModel
+import PTReplay
 import PTTrace
 import XCTest
 
@@ -43,16 +44,9 @@ extension XCTestCase {
         return obj
     }
 
-    /// In-process replay with the model (PTModel.Replayer) over the Swift reader.
+    /// In-process replay: the library entry point the report uses (PTReplay's Replay.run).
     func replay(_ trace: String, lazyfree: LazyfreeMode = .keep) throws -> ReplayResult {
-        var reader = try TraceReader(path: trace)
-        var replayer = Replayer(options: ReplayOptions(lazyfree: lazyfree))
-        replayer.consume(.header(reader.header))
-        while let rec = try reader.next() {
-            if case .header = rec { continue }
-            replayer.consume(rec)
-        }
-        return replayer.finish()
+        try Replay.run(trace, options: ReplayOptions(lazyfree: lazyfree)).result
     }
 
     /// The checks every trace the suite records gets. Returns the trace's facts.

@@ -1,5 +1,7 @@
-// Streaming accumulator for the JSON report's `trace` section: feed every record the reader
-// yields (header included), then set `truncated` from the reader.
+// Streaming accumulator for the JSON report's `trace` section (Replay.run feeds it): start it
+// from the reader's header, add every call and every other record the reader yields, then set
+// `truncated` from the reader.
+import PTTrace
 //
 // Counting rules (docs/cli.md):
 // - `events`: every record the reader yields except HEADER and TRAILER (calls, stack nodes,
@@ -50,6 +52,11 @@ public struct TraceSummary: Sendable {
 
     public init() {}
 
+    /// A summary of a trace with this HEADER (TraceReader reads it in init).
+    public init(header: TraceHeader) {
+        add(.header(header))
+    }
+
     /// duration_s: seconds from the recorder's start to the last timed record.
     public var durationSeconds: Double { lastNs >= startNs ? Double(lastNs - startNs) / 1e9 : 0 }
     public var droppedEvents: UInt64 { (trailer?.recordsDropped ?? 0) &+ lost }
@@ -70,7 +77,7 @@ public struct TraceSummary: Sendable {
             lastNs = t.time
             return
         case .call(let c):
-            addCall(c)
+            add(c)
             return
         case .snapshot(let s):
             snapshots += 1
@@ -85,9 +92,9 @@ public struct TraceSummary: Sendable {
         events += 1
     }
 
-    /// add(.call(c)) without wrapping the call (TraceReader.nextEvent's `.call`).
+    /// A call record: TraceReader.nextEvent's `.call` (reader.call), read in place.
     @inlinable
-    public mutating func addCall(_ c: Call) {
+    public mutating func add(_ c: Call) {
         lastNs = c.time
         if c.errno != nil { failedCalls += 1 }
         switch c.kind {

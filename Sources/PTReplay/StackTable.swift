@@ -1,13 +1,15 @@
 // Call stacks and module maps collected while the trace streams by, so the report can show the
 // frames of its top call sites. Nodes are kept as two flat arrays (12 bytes a node), up to
 // `maxNodes`; beyond that frames are left unresolved rather than growing without bound.
+// Naming the frames (ELF symbols) is the reports' part: PTReport/StackNames.swift.
 import PTTrace
 
 public struct StackTable: Sendable {
     public static let maxNodes = 4 << 20
     private var ips: [UInt64] = []
     private var parents: [UInt32] = []
-    private var modules: [Module] = []
+    /// Modules in load order (a module loaded again at another address is listed again).
+    public private(set) var modules: [Module] = []
     public private(set) var overflowed = false
 
     public init() {}
@@ -41,38 +43,5 @@ public struct StackTable: Sendable {
             n = p
         }
         return out
-    }
-
-    /// "malloc+0x47 (libc.so.6+0x1234)" for an ip inside a known module segment whose symbol
-    /// table names it; "libc.so.6+0x1234" without a name; "0x7f..." outside every module.
-    /// Offsets are from the module's load address, ready for `addr2line -e MODULE`.
-    public func describe(_ ip: UInt64, symbols: inout SymbolCache) -> String {
-        for m in modules.reversed() {
-            for s in m.segments {
-                let lo = m.loadAddress &+ s.vaddr
-                if ip >= lo && ip - lo < s.memsz {
-                    let name = m.path.isEmpty ? "[main]" : String(m.path.split(separator: "/").last ?? "")
-                    let where_ = "\(name)+0x\(String(ip - m.loadAddress, radix: 16))"
-                    if let fn = symbols.name(module: m.path, address: ip - m.loadAddress) {
-                        return "\(fn) (\(where_))"
-                    }
-                    return where_
-                }
-            }
-        }
-        return "0x" + String(ip, radix: 16)
-    }
-}
-
-/// ELF symbol tables opened on demand, one per module path.
-public struct SymbolCache {
-    private var tables: [String: ELFSymbols?] = [:]
-    public var enabled: Bool
-    public init(enabled: Bool = true) { self.enabled = enabled }
-
-    mutating func name(module path: String, address: UInt64) -> String? {
-        guard enabled, path.hasPrefix("/") else { return nil }
-        if tables[path] == nil { tables[path] = .some(ELFSymbols(path: path)) }
-        return tables[path]!.flatMap { $0.name(at: address) }
     }
 }
