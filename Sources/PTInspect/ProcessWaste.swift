@@ -70,4 +70,10 @@ public struct ProcessWaste: Sendable {
     /// Which pagemap source answered (scan or pread).
     public var source: PagemapSource
     public var mappings: [MappingWaste]
+
+    /// The n mappings with the most empty blocks (ties: lower address first), none without any.
+    public func worstMappings(_ n: Int) -> [MappingWaste] {
+        Array(mappings.filter { $0.emptyBlocks > 0 }
+            .sorted { ($0.emptyBlocks, $1.start) > ($1.emptyBlocks, $0.start) }.prefix(n))
+    }
 }

@@ -21,43 +21,39 @@ public enum InspectJSON {
         j.open()
         j.int("pid", p.pid)
         j.string("command", p.command)
-        j.int("vmpte_bytes", p.vmpteBytes)
-        j.int("needed_bytes", p.neededBytes)
+        ints(&j, [("vmpte_bytes", p.vmpteBytes), ("needed_bytes", p.neededBytes)])
         j.int("waste_bytes", p.wasteBytes)
         j.open("needed_pages")
-        j.int("pte", p.neededPTEPages)
-        j.int("pmd", p.neededPMDPages)
-        j.int("pud", p.neededPUDPages)
+        ints(&j, [("pte", p.neededPTEPages), ("pmd", p.neededPMDPages), ("pud", p.neededPUDPages)])
         j.close()
         bounds(&j, "refcount_frees_bytes", p.refcountFrees)
         bounds(&j, "dontneed_cannot_free_bytes", p.dontneedCannotFree)
-        j.int("mapped_bytes", p.mappedBytes)
-        j.int("populated_pages", p.populatedPages)
-        j.int("populated_blocks", p.populatedBlocks)
-        j.int("empty_blocks", p.emptyBlocks)
-        j.int("empty_blocks_whole_vma", p.emptyBlocksWholeVMA)
-        j.int("empty_blocks_split", p.emptyBlocksSplit)
+        ints(&j, [("mapped_bytes", p.mappedBytes), ("populated_pages", p.populatedPages),
+                  ("populated_blocks", p.populatedBlocks), ("empty_blocks", p.emptyBlocks),
+                  ("empty_blocks_whole_vma", p.emptyBlocksWholeVMA), ("empty_blocks_split", p.emptyBlocksSplit)])
         j.bool("stable", p.stable)
         j.string("pagemap_source", p.source.rawValue)
         j.double("seconds", p.seconds)
         j.open("mappings", array: true)
-        let worst = p.mappings.filter { $0.emptyBlocks > 0 }
-            .sorted { ($0.emptyBlocks, $1.start) > ($1.emptyBlocks, $0.start) }.prefix(top)
+        let worst = p.worstMappings(top)
         for m in worst {
             j.open()
             j.string("name", m.name)
             j.string("start", "0x" + String(m.start, radix: 16))
             j.string("end", "0x" + String(m.end, radix: 16))
-            j.int("size_bytes", m.sizeBytes)
-            j.int("populated_pages", m.populatedPages)
-            j.int("populated_blocks", m.populatedBlocks)
-            j.int("empty_blocks", m.emptyBlocks)
-            j.int("empty_blocks_whole_vma", m.emptyBlocksWholeVMA)
-            j.int("empty_tables_max_bytes", m.emptyBlocks * 4096)
+            ints(&j, [("size_bytes", m.sizeBytes), ("populated_pages", m.populatedPages),
+                      ("populated_blocks", m.populatedBlocks), ("empty_blocks", m.emptyBlocks),
+                      ("empty_blocks_whole_vma", m.emptyBlocksWholeVMA),
+                      ("empty_tables_max_bytes", m.emptyBlocks * 4096)])
             j.close()
         }
         j.close(array: true)
         j.close()
+    }
+
+    /// Several integer keys in order.
+    static func ints(_ j: inout JSONWriter, _ pairs: [(String, UInt64)]) {
+        for (k, v) in pairs { j.int(k, v) }
     }
 
     static func bounds(_ j: inout JSONWriter, _ key: String, _ b: ByteBounds) {

@@ -30,8 +30,7 @@ public enum InspectText {
         o += " a mapping boundary; bound)\n"
         o += "  empty blocks             \(p.emptyBlocks) (\(p.emptyBlocksWholeVMA) wholly inside one mapping,"
         o += " \(p.emptyBlocksSplit) straddling)\n"
-        let worst = p.mappings.filter { $0.emptyBlocks > 0 }
-            .sorted { ($0.emptyBlocks, $1.start) > ($1.emptyBlocks, $0.start) }.prefix(top)
+        let worst = p.worstMappings(top)
         if worst.isEmpty { return o }
         o += "  mappings with the most empty 2 MiB blocks (each block: at most one empty PTE page):\n"
         o += "    " + mappingRow(["MAPPING", "RANGE", "SIZE", "POP.BLOCKS", "EMPTY BLOCKS", "EMPTY TABLES <="]) + "\n"
