@@ -94,7 +94,7 @@ traces-readme: cli
 BENCH_PACKAGES := time redis-server redis-tools strace bc python3 libjemalloc2
 BENCH_TOOLS := $(BUILD)/bench/call_cost $(BUILD)/bench/scan_cost $(BUILD)/bench/trace_bytes \
                $(BUILD)/bench/gen_trace $(BUILD)/bench/dontneed_churn
-BENCH_CFLAGS := -O2 -g -Wall -Wextra -D_GNU_SOURCE -ISources/CPTFormat/include -ISources/recorder
+BENCH_CFLAGS := -O2 -g -Wall -Wextra -D_GNU_SOURCE -ISources/CPTFormat/include -ISources/CPTFormat -ISources/recorder
 
 bench: recorder cli $(BUILD)/.bench-deps-ok $(BENCH_TOOLS)
 	bash bench/run.sh $(BUILD)
@@ -112,7 +112,7 @@ $(BUILD)/.bench-deps-ok: Makefile | deps
 	fi
 	@touch $@
 
-$(BUILD)/bench/%: bench/%.c bench/ptr_codec.h Sources/CPTFormat/include/ptreclaim_trace.h \
+$(BUILD)/bench/%: bench/%.c Sources/CPTFormat/ptr_codec.h Sources/CPTFormat/include/ptreclaim_trace.h \
                  Sources/recorder/pagemap_scan.h
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(BENCH_CFLAGS) -o $@ $<

@@ -17,7 +17,7 @@
  * marks populated before each release, which the residency block and snapshots then report —
  * so the trace is self-consistent, and vmpte_kb in snapshots follows the pt-reclaim rule
  * (a PTE page per block with a populated page since its last whole-block DONTNEED/munmap).
- * Written from ptreclaim_trace.h's layout with bench/ptr_codec.h.
+ * Written from ptreclaim_trace.h's layout with Sources/CPTFormat/ptr_codec.h.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -47,6 +47,8 @@ public struct TraceSummary: Sendable {
     public var kernel: String?
     public var pageSize: UInt64 = 4096
     public var kernelPolicy: String = "unknown"
+    /// The header's preload-order warning (TraceHeader.preloadWarning), if any.
+    public var preloadWarning: String?
     public var startNs: UInt64 = 0
     public var lastNs: UInt64 = 0
 
@@ -69,6 +71,7 @@ public struct TraceSummary: Sendable {
             kernel = h.kernel
             pageSize = h.pageSize
             kernelPolicy = h.kernelPolicy
+            preloadWarning = h.preloadWarning
             startNs = h.monoStartNs
             lastNs = startNs
             return

@@ -32,6 +32,7 @@ public enum JSONReport {
         j.open("calls")
         for (name, count) in s.calls.ordered { j.int(name, count) }
         j.close()
+        if let w = s.preloadWarning { j.string("preload_warning", w) }  // only when there is one
         j.close()
 
         j.string("kernel_policy", input.kernelPolicyName)

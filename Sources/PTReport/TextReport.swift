@@ -27,6 +27,7 @@ public enum TextReport {
         if s.failedCalls > 0 { folded.append("failed \(s.failedCalls)") }
         if !folded.isEmpty { calls += " (of which " + folded.joined(separator: ", ") + ")" }
         o += "  calls        \(calls)\n"
+        if let w = s.preloadWarning { o += "  WARNING      \(w)\n" }
         o += "  kernel policy \(input.kernelPolicyName)   lazyfree \(r.options.lazyfree.rawValue)\n"
 
         o += "\nPage-table memory by policy (PTE + PMD + PUD pages, as VmPTE counts them)\n"

@@ -228,6 +228,25 @@ public struct TraceHeader: Equatable, Sendable {
     public var monoStartNs: UInt64 { self["mono_start_ns"].flatMap { UInt64($0) } ?? 0 }
     public var kernel: String? { self["kernel"] }
     public var kernelPolicy: String { self["kernel_policy"] ?? "unknown" }
+    /// Hooked functions the program's calls bind to in another library than the recorder
+    /// ("name=library;..."): their calls are not recorded. Empty when none, and in traces
+    /// written before the key existed.
+    public var preloadShadowed: [(function: String, library: String)] {
+        (self["preload_shadowed"] ?? "").split(separator: ";").compactMap { entry in
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            return parts.count == 2 ? (function: String(parts[0]), library: String(parts[1])) : nil
+        }
+    }
+    /// One line saying which calls are lost to the LD_PRELOAD order, or nil.
+    public var preloadWarning: String? {
+        let s = preloadShadowed
+        guard !s.isEmpty else { return nil }
+        var libraries: [String] = []
+        for (_, lib) in s where !libraries.contains(lib) { libraries.append(lib) }
+        return "calls to " + s.map(\.function).joined(separator: ", ") + " bind to "
+            + libraries.joined(separator: ", ") + " ahead of the recorder and are NOT recorded"
+            + " (put the recorder first in LD_PRELOAD, e.g. ptreclaim record --preload LIB)"
+    }
     public var argv: [String] {
         guard let a = self["argv"] else { return [] }
         return a.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)

@@ -38,6 +38,11 @@ struct Record: ParsableCommand {
     @Flag(name: .customLong("no-follow-exec"), help: "Do not record programs the command executes.")
     var noFollowExec = false
 
+    @Option(name: .customLong("preload"),
+            help: ArgumentHelp("A library to preload after the recorder, e.g. an allocator (repeatable; in the order given, before the inherited LD_PRELOAD).",
+                               valueName: "lib"))
+    var preload: [String] = []
+
     @Option(help: ArgumentHelp("The recorder library (default: libptreclaim.so next to the ptreclaim executable).",
                                valueName: "path"))
     var recorder: String?
@@ -54,6 +59,9 @@ struct Record: ParsableCommand {
         guard !command.isEmpty else { throw ValidationError("no command given: ptreclaim record [options] -- COMMAND [ARGS...]") }
         if let interval, interval < 0 { throw ValidationError("--interval must be 0 or more milliseconds") }
         if let stackDepth, !(0...128).contains(stackDepth) { throw ValidationError("--stack-depth must be between 0 and 128") }
+        for lib in preload where lib.isEmpty || (lib.contains("/") && access(lib, R_OK) != 0) {
+            throw ValidationError("--preload \(lib): no such readable library")
+        }
     }
 
     func run() throws {
@@ -123,11 +131,12 @@ struct Record: ParsableCommand {
     }
 
     /// The current environment with the recorder first in LD_PRELOAD (tcmalloc defines mmap
-    /// itself, so the recorder must come before it) and the recorder's options set.
+    /// itself, so the recorder must come before it), then the --preload libraries, then the
+    /// inherited LD_PRELOAD, and the recorder's options set.
     func environment(library: String) -> [String] {
         var env: [String] = []
         var preload: String? = nil
-        var overridden: Set<String> = [PTR_ENV_OUTPUT]
+        var overridden: Set<String> = [PTR_ENV_OUTPUT, PTR_ENV_OWNER_PID]
         var options: [(String, String)] = []
         if let interval { options.append((PTR_ENV_INTERVAL_MS, String(interval))) }
         if noStacks { options.append((PTR_ENV_STACK_DEPTH, "0")) }
@@ -143,8 +152,10 @@ struct Record: ParsableCommand {
             else if !overridden.contains(key) { env.append(s) }
             p += 1
         }
-        let rest = (preload ?? "").split(whereSeparator: { $0 == ":" || $0 == " " })
-            .filter { $0 != library }.joined(separator: ":")
+        let cwd = currentDirectory()
+        let added = self.preload.map { $0.contains("/") ? absolute($0, cwd: cwd) : $0 }
+        let inherited = (preload ?? "").split(whereSeparator: { $0 == ":" || $0 == " " }).map(String.init)
+        let rest = (added + inherited).filter { $0 != library }.joined(separator: ":")
         env.append("LD_PRELOAD=" + library + (rest.isEmpty ? "" : ":" + rest))
         for (k, v) in options { env.append(k + "=" + v) }
         return env

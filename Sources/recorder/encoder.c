@@ -5,7 +5,9 @@
  */
 #include "encoder.h"
 #include "raw.h"
+#include "raw_buf.h"
 #include "trace_file.h"
+#include "varint.h"
 
 #include <string.h>
 #include <sys/mman.h>
@@ -31,15 +33,14 @@ int ptr_enc_init(void)
 {
     if (buf)
         return 0;
-    size_t c = 256 * 1024;
-    void *p = ptr_raw_mmap(NULL, c, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
+    struct ptr_raw_buf b = {NULL, 0};
+    if (ptr_raw_buf_reserve(&b, 256 * 1024, 0) != 0)
         return -1;
     /* Fault it in now: a snapshot group fills it later, and its page tables must not appear
      * in the middle of the program's run (tests compare the program's own VmPTE). */
-    memset(p, 0, c);
-    buf = p;
-    cap = c;
+    memset(b.p, 0, b.cap);
+    buf = b.p;
+    cap = b.cap;
     return 0;
 }
 
@@ -65,16 +66,13 @@ static int room(size_t n)
         return 1;
     if (overflow || !buf)
         return overflow = 1, 0;
-    size_t c = cap;
-    while (c < len + n)
-        c *= 2;
-    void *p = (void *)syscall(SYS_mremap, buf, cap, c, MREMAP_MAYMOVE);
-    if (p == MAP_FAILED) {
+    struct ptr_raw_buf b = {buf, cap};
+    if (ptr_raw_buf_reserve(&b, len + n, len) != 0) {
         overflow = 1;
         return 0;
     }
-    buf = p;
-    cap = c;
+    buf = b.p;
+    cap = b.cap;
     return 1;
 }
 
@@ -97,13 +95,9 @@ void ptr_put_u8(uint8_t v)
 
 void ptr_put_uv(uint64_t v)
 {
-    if (!room(10))
+    if (!room(PTR_UV_MAX_BYTES))
         return;
-    while (v >= 0x80) {
-        buf[len++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    buf[len++] = (uint8_t)v;
+    len += ptr_uv_write(buf + len, v);
 }
 
 void ptr_put_sv(int64_t v) { ptr_put_uv(((uint64_t)v << 1) ^ (uint64_t)(v >> 63)); }

@@ -10,6 +10,7 @@
 #include "state.h"
 #include "trace_file.h"
 #include "ptreclaim_trace.h"
+#include "records.h"
 #include "residency.h"
 #include "stacks.h"
 #include "trace_naming.h"
@@ -110,10 +111,7 @@ void ptr_record_fork(pid_t child)
         return;
     if (ptr_state.recording) {
         ptr_lost_flush();
-        ptr_rec_begin(PTR_REC_FORK);
-        ptr_put_time(ptr_now_ns());
-        ptr_put_uv((uint64_t)child);
-        ptr_rec_commit();
+        ptr_rec_fork(ptr_now_ns(), (uint64_t)child);
     }
     lifecycle_end(saved_errno);
 }
@@ -126,10 +124,7 @@ void ptr_exec_begin(const char *path)
     if (ptr_state.recording) {
         ptr_lost_flush();
         ptr_snapshot_write(PTR_SNAP_EXEC);
-        ptr_rec_begin(PTR_REC_EXEC);
-        ptr_put_time(ptr_now_ns());
-        ptr_put_str(path ? path : "", path ? strlen(path) : 0);
-        ptr_rec_commit();
+        ptr_rec_exec(ptr_now_ns(), path);
         ptr_file_trim(); /* if the exec succeeds, the file ends here, without a zero tail */
     }
     lifecycle_end(saved_errno);
@@ -140,11 +135,7 @@ void ptr_exec_failed(int err)
     int saved_errno;
     if (!lifecycle_begin(&saved_errno))
         return;
-    if (ptr_state.recording) {
-        ptr_rec_begin(PTR_REC_EXEC_FAILED);
-        ptr_put_time(ptr_now_ns());
-        ptr_put_uv((uint64_t)err);
-        ptr_rec_commit();
-    }
+    if (ptr_state.recording)
+        ptr_rec_exec_failed(ptr_now_ns(), err);
     lifecycle_end(saved_errno);
 }

@@ -4,6 +4,7 @@
  */
 #include "header.h"
 #include "encoder.h"
+#include "preload_check.h"
 #include "state.h"
 #include "trace_naming.h"
 #include "ptreclaim_trace.h"
@@ -70,7 +71,7 @@ void ptr_header_write(int origin, const char *parent_trace, uint64_t realtime_ns
              o->interval_ms, o->stack_depth, o->follow_fork, o->follow_exec, o->probe);
 
     ptr_rec_begin(PTR_REC_HEADER);
-    ptr_put_uv(17);
+    ptr_put_uv(18);
     pair_u("version", PTR_FORMAT_VERSION);
     pair_u("pointer_size", sizeof(void *));
     pair_u("page_size", (unsigned long long)sysconf(_SC_PAGESIZE));
@@ -88,5 +89,6 @@ void ptr_header_write(int origin, const char *parent_trace, uint64_t realtime_ns
     pair_s("probe", ptr_state.probe_detail);
     pair_s("origin", origin_names[origin]);
     pair_s("parent_trace", parent_trace ? parent_trace : "");
+    pair_s("preload_shadowed", ptr_preload_shadowed());
     ptr_rec_commit();
 }

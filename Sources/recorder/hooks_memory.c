@@ -7,6 +7,7 @@
 #include "call_record.h"
 #include "proc_file.h"
 #include "real_functions.h"
+#include "records.h"
 #include "ptreclaim_trace.h"
 
 #include <fcntl.h>
@@ -26,15 +27,6 @@ int pkey_mprotect(void *addr, size_t len, int prot, int pkey);
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-/* The result field of a call that returns an address: the address, or errno on failure. */
-static void put_address_result(int failed, int err, const void *r)
-{
-    if (failed)
-        ptr_put_uv((uint64_t)err);
-    else
-        ptr_put_addr((uint64_t)(uintptr_t)r);
-}
-
 static void *record_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off, int is64,
                          const void *caller)
 {
@@ -47,13 +39,8 @@ static void *record_mmap(void *addr, size_t len, int prot, int flags, int fd, of
     int e = errno;
     int failed = r == MAP_FAILED;
     ptr_call_record(&c, PTR_REC_MMAP, failed);
-    ptr_put_hint((uint64_t)(uintptr_t)addr); /* usually 0: one byte */
-    ptr_put_len(len);
-    ptr_put_uv((uint32_t)prot);
-    ptr_put_uv((uint64_t)(uint32_t)flags << 1 | (is64 != 0)); /* flags_fn: bit 0 = mmap64 */
-    ptr_put_sv(fd);
-    ptr_put_uv((uint64_t)off);
-    put_address_result(failed, e, r);
+    ptr_rec_mmap_body((uint64_t)(uintptr_t)addr, len, prot, flags, is64, fd, (uint64_t)off, failed, e,
+                      (uint64_t)(uintptr_t)r);
     ptr_call_end(&c, e);
     return r;
 }
@@ -78,10 +65,7 @@ PTR_EXPORT int munmap(void *addr, size_t len)
     int r = ptr_forward_munmap(addr, len);
     int e = errno;
     ptr_call_record(&c, PTR_REC_MUNMAP, r != 0);
-    ptr_put_addr((uint64_t)(uintptr_t)addr);
-    ptr_put_len(len);
-    if (r != 0)
-        ptr_put_uv((uint64_t)e);
+    ptr_rec_munmap_body((uint64_t)(uintptr_t)addr, len, r != 0, e);
     ptr_call_end(&c, e);
     return r;
 }
@@ -104,12 +88,8 @@ PTR_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
     int e = errno;
     int failed = r == MAP_FAILED;
     ptr_call_record(&c, PTR_REC_MREMAP, failed);
-    ptr_put_addr((uint64_t)(uintptr_t)old);
-    ptr_put_len(old_len);
-    ptr_put_len(new_len);
-    ptr_put_uv((uint32_t)flags);
-    ptr_put_hint((uint64_t)(uintptr_t)new_addr); /* like mmap's hint: 0 unless FIXED */
-    put_address_result(failed, e, r);
+    ptr_rec_mremap_body((uint64_t)(uintptr_t)old, old_len, new_len, flags, (uint64_t)(uintptr_t)new_addr,
+                        failed, e, (uint64_t)(uintptr_t)r);
     ptr_call_end(&c, e);
     return r;
 }
@@ -132,11 +112,7 @@ static int record_advice(void *addr, size_t len, int advice, int posix, const vo
     int r = forward_advice(addr, len, advice, posix);
     int e = errno;
     ptr_call_record(&c, PTR_REC_MADVISE, r != 0);
-    ptr_put_addr((uint64_t)(uintptr_t)addr);
-    ptr_put_len(len);
-    ptr_put_uv((uint64_t)(uint32_t)advice << 1 | (posix ? 1 : 0)); /* advice_fn */
-    if (r != 0)
-        ptr_put_uv((uint64_t)(posix ? r : e));
+    ptr_rec_madvise_body((uint64_t)(uintptr_t)addr, len, advice, posix, r != 0, posix ? r : e);
     ptr_call_end(&c, e);
     return r;
 }
@@ -206,18 +182,7 @@ PTR_EXPORT ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t n,
     ssize_t r = ptr_forward_process_madvise(pidfd, iov, n, advice, flags);
     int e = errno;
     ptr_call_record(&c, PTR_REC_PROCESS_MADVISE, r < 0);
-    ptr_put_sv(pidfd);
-    ptr_put_uv((uint32_t)advice);
-    ptr_put_uv(flags);
-    ptr_put_uv(niov);
-    for (size_t i = 0; i < niov; i++) {
-        ptr_put_addr((uint64_t)(uintptr_t)iov_copy[i].iov_base);
-        ptr_put_len(iov_copy[i].iov_len);
-    }
-    if (r < 0)
-        ptr_put_uv((uint64_t)e);
-    else
-        ptr_put_uv((uint64_t)r);
+    ptr_rec_process_madvise_body(pidfd, advice, flags, iov_copy, niov, r < 0, e, (uint64_t)r);
     ptr_call_end(&c, e);
     return r;
 }
@@ -233,12 +198,7 @@ static int record_mprotect(void *addr, size_t len, int prot, int pkey, int with_
                      : ptr_forward_mprotect(addr, len, prot);
     int e = errno;
     ptr_call_record(&c, PTR_REC_MPROTECT, r != 0);
-    ptr_put_addr((uint64_t)(uintptr_t)addr);
-    ptr_put_len(len);
-    ptr_put_uv((uint32_t)prot);
-    ptr_put_sv(with_key ? pkey : -1);
-    if (r != 0)
-        ptr_put_uv((uint64_t)e);
+    ptr_rec_mprotect_body((uint64_t)(uintptr_t)addr, len, prot, with_key ? pkey : -1, r != 0, e);
     ptr_call_end(&c, e);
     return r;
 }
@@ -270,11 +230,7 @@ PTR_EXPORT int brk(void *addr)
     int e = errno;
     uint64_t now = kernel_break();
     ptr_call_record(&c, PTR_REC_BRK, r != 0);
-    ptr_put_addr(want);
-    ptr_put_addr(old);
-    ptr_put_addr(now);
-    if (r != 0)
-        ptr_put_uv((uint64_t)e);
+    ptr_rec_brk_body(want, old, now, r != 0, e);
     ptr_call_end(&c, e);
     return r;
 }
@@ -295,9 +251,7 @@ PTR_EXPORT void *sbrk(intptr_t inc)
     uint64_t now = kernel_break();
     c.res_anchor = now; /* SBRK's anchor is its new_break field */
     ptr_call_record(&c, PTR_REC_SBRK, failed);
-    ptr_put_sv(inc);
-    ptr_put_addr(now);
-    put_address_result(failed, e, r);
+    ptr_rec_sbrk_body(inc, now, failed, e, (uint64_t)(uintptr_t)r);
     ptr_call_end(&c, e);
     return r;
 }

@@ -4,6 +4,7 @@
  * exit() and return from main are handled by the on_exit handler (exit_paths.c).
  */
 #include "call_record.h"
+#include "exec_env.h"
 #include "lifecycle.h"
 #include "real_functions.h"
 #include "ptreclaim_trace.h"
@@ -13,7 +14,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#define REAL(name) (ptr_real.name ? ptr_real.name : (ptr_real_resolve(), ptr_real.name))
+extern char **environ;
+
 
 PTR_EXPORT pid_t fork(void)
 {
@@ -39,10 +41,13 @@ PTR_EXPORT pid_t _Fork(void)
     return r;
 }
 
+/* Each exec hands on the environment built by exec_env.c (the recorder kept first in
+ * LD_PRELOAD, PTRECLAIM_* kept), so execv/execvp call the envp variants with it. */
 PTR_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
     ptr_exec_begin(path);
-    int r = REAL(execve)(path, argv, envp);
+    PTR_EXEC_ENVIRONMENT(envp, env);
+    int r = REAL(execve)(path, argv, env);
     ptr_exec_failed(errno);
     return r;
 }
@@ -50,7 +55,8 @@ PTR_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 PTR_EXPORT int execv(const char *path, char *const argv[])
 {
     ptr_exec_begin(path);
-    int r = REAL(execv)(path, argv);
+    PTR_EXEC_ENVIRONMENT(environ, env);
+    int r = env == environ ? REAL(execv)(path, argv) : REAL(execve)(path, argv, env);
     ptr_exec_failed(errno);
     return r;
 }
@@ -58,7 +64,8 @@ PTR_EXPORT int execv(const char *path, char *const argv[])
 PTR_EXPORT int execvp(const char *file, char *const argv[])
 {
     ptr_exec_begin(file);
-    int r = REAL(execvp)(file, argv);
+    PTR_EXEC_ENVIRONMENT(environ, env);
+    int r = env == environ ? REAL(execvp)(file, argv) : REAL(execvpe)(file, argv, env);
     ptr_exec_failed(errno);
     return r;
 }
@@ -66,7 +73,8 @@ PTR_EXPORT int execvp(const char *file, char *const argv[])
 PTR_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
     ptr_exec_begin(file);
-    int r = REAL(execvpe)(file, argv, envp);
+    PTR_EXEC_ENVIRONMENT(envp, env);
+    int r = REAL(execvpe)(file, argv, env);
     ptr_exec_failed(errno);
     return r;
 }
@@ -76,7 +84,8 @@ PTR_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
     char path[32];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     ptr_exec_begin(path);
-    int r = REAL(fexecve)(fd, argv, envp);
+    PTR_EXEC_ENVIRONMENT(envp, env);
+    int r = REAL(fexecve)(fd, argv, env);
     ptr_exec_failed(errno);
     return r;
 }

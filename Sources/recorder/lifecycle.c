@@ -3,9 +3,11 @@
  */
 #include "lifecycle.h"
 #include "encoder.h"
+#include "exec_env.h"
 #include "header.h"
 #include "lock.h"
 #include "modules.h"
+#include "preload_check.h"
 #include "probe.h"
 #include "real_functions.h"
 #include "raw.h"
@@ -131,6 +133,8 @@ void ptr_early_init(void)
     if (!out || !*out)
         goto done;
     read_options();
+    if (ptr_exec_env_unfollowed_child())
+        goto done; /* started in a child while forks or execs are not followed */
     if (make_absolute(out) != 0) {
         ptr_complain("cannot resolve trace path", out, ENAMETOOLONG);
         goto done;
@@ -149,6 +153,7 @@ void ptr_early_init(void)
         goto done;
     }
     ptr_state.owner_pid = ptr_raw_getpid();
+    ptr_preload_check();
     if (ptr_state.opt.probe) {
         const char *pol = ptr_probe_kernel_policy(ptr_state.probe_detail, sizeof ptr_state.probe_detail);
         snprintf(ptr_state.kernel_policy, sizeof ptr_state.kernel_policy, "%s", pol ? pol : "unknown");
@@ -199,6 +204,7 @@ __attribute__((constructor)) static void ptr_init(void)
     if (ptr_state.recording) {
         ptr_guard = PTR_GUARD_INTERNAL;
         export_absolute_output();
+        ptr_exec_env_init(); /* after: it keeps the absolute PTRECLAIM_OUTPUT */
         ptr_exit_handlers_install();
         ptr_snapshot_thread_start();
         ptr_guard = PTR_GUARD_NONE;

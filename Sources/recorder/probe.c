@@ -26,9 +26,14 @@
 #define MADV_NOHUGEPAGE 15
 #endif
 
+/* The probe's own system calls, stated in the header's "probe" text so that anyone comparing
+ * the trace with strace can take them out (they are not the program's and not recorded). */
+static struct { int mmap, madvise, munmap; } calls;
+
 /* One measurement: 1 pt-reclaim, 0 none, -1 failure, 2 inconclusive. */
 static int probe_once(uint64_t *before_kb, uint64_t *after_kb)
 {
+    calls.mmap++;
     void *map = ptr_raw_mmap(NULL, PROBE_MAP, PROT_READ | PROT_WRITE,
                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if ((long)map < 0 && (long)map > -4096)
@@ -37,12 +42,14 @@ static int probe_once(uint64_t *before_kb, uint64_t *after_kb)
     int result = -1;
     uint64_t rss;
     /* Without NOHUGEPAGE a THP could map the block (THP "always"): no PTE page to free. */
+    calls.madvise++;
     if (ptr_raw_madvise((void *)block, PROBE_BLOCK, MADV_NOHUGEPAGE) != 0)
         goto out;
     for (uintptr_t p = block; p < block + PROBE_BLOCK; p += PROBE_PAGE)
         *(volatile char *)p = 1;
     if (ptr_read_status(before_kb, &rss) != 0)
         goto out;
+    calls.madvise++;
     if (ptr_raw_madvise((void *)block, PROBE_BLOCK, MADV_DONTNEED) != 0)
         goto out;
     if (ptr_read_status(after_kb, &rss) != 0)
@@ -52,6 +59,7 @@ static int probe_once(uint64_t *before_kb, uint64_t *after_kb)
     else
         result = *after_kb == *before_kb ? 0 : 2;
 out:
+    calls.munmap++;
     ptr_raw_munmap(map, PROBE_MAP);
     return result;
 }
@@ -61,6 +69,7 @@ const char *ptr_probe_kernel_policy(char *detail, size_t detail_len)
     uint64_t before = 0, after = 0;
     int r = 2;
     int attempt;
+    calls.mmap = calls.madvise = calls.munmap = 0;
     for (attempt = 1; attempt <= PROBE_ATTEMPTS; attempt++) {
         r = probe_once(&before, &after);
         if (r != 2)
@@ -78,12 +87,17 @@ const char *ptr_probe_kernel_policy(char *detail, size_t detail_len)
     else
         policy = "unknown";
     if (detail && detail_len) {
+        int n;
         if (r == -1)
-            snprintf(detail, detail_len, "probe failed (mmap, madvise or /proc/self/status)");
+            n = snprintf(detail, detail_len, "probe failed (mmap, madvise or /proc/self/status)");
         else
-            snprintf(detail, detail_len,
-                     "VmPTE %llu kB -> %llu kB after whole-block MADV_DONTNEED (attempt %d)",
-                     (unsigned long long)before, (unsigned long long)after, attempt);
+            n = snprintf(detail, detail_len,
+                         "VmPTE %llu kB -> %llu kB after whole-block MADV_DONTNEED (attempt %d)",
+                         (unsigned long long)before, (unsigned long long)after, attempt);
+        if (n > 0 && (size_t)n < detail_len)
+            snprintf(detail + n, detail_len - (size_t)n,
+                     "; probe system calls, not recorded: %d mmap, %d madvise, %d munmap",
+                     calls.mmap, calls.madvise, calls.munmap);
     }
     return policy;
 }

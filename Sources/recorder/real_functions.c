@@ -14,47 +14,19 @@ struct ptr_real ptr_real;
 static volatile int resolving;
 static volatile int resolved;
 
-#define RESOLVE(name) *(void **)&ptr_real.name = dlsym(RTLD_NEXT, #name)
-
 void ptr_real_resolve(void)
 {
     if (resolved || resolving)
         return;
     resolving = 1;
-    RESOLVE(mmap);
-    RESOLVE(mmap64);
-    RESOLVE(munmap);
-    RESOLVE(mremap);
-    RESOLVE(madvise);
-    RESOLVE(posix_madvise);
-    RESOLVE(mprotect);
-    RESOLVE(brk);
-    RESOLVE(sbrk);
-    RESOLVE(process_madvise);
-    RESOLVE(pkey_mprotect);
-    RESOLVE(fork);
-    RESOLVE(_Fork);
-    RESOLVE(execve);
-    RESOLVE(execv);
-    RESOLVE(execvp);
-    RESOLVE(execvpe);
-    RESOLVE(fexecve);
-    RESOLVE(_exit);
-    RESOLVE(_Exit);
-    RESOLVE(abort);
-    RESOLVE(dlopen);
-    RESOLVE(dlmopen);
-    RESOLVE(dlclose);
-    RESOLVE(vfork);
-    RESOLVE(exit);
-    RESOLVE(__libc_start_main);
+#define PTR_RESOLVE(name, ret, params) *(void **)&ptr_real.name = dlsym(RTLD_NEXT, #name);
+    PTR_HOOKED_FUNCTIONS(PTR_RESOLVE)
+#undef PTR_RESOLVE
     resolved = 1;
     resolving = 0;
 }
 
-/* Look the pointer up once if needed; NULL means "use the raw path". */
-#define REAL(name) (ptr_real.name ? ptr_real.name : (ptr_real_resolve(), ptr_real.name))
-
+/* REAL (real_functions.h) looks the pointer up once if needed; NULL means "use the raw path". */
 void *ptr_forward_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off, int is64)
 {
     void *(*fn)(void *, size_t, int, int, int, off_t) = is64 ? REAL(mmap64) : REAL(mmap);

@@ -15,41 +15,60 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+/*
+ * Every interposed function, written once (name, return type, parameter types): the pointer
+ * table below, its dlsym resolution (real_functions.c) and the preload-order check
+ * (preload_check.c) are generated from these lists.
+ */
+/* The memory functions whose calls are recorded. */
+#define PTR_RECORDED_FUNCTIONS(X)                                                          \
+    X(mmap, void *, (void *, size_t, int, int, int, off_t))                                \
+    X(mmap64, void *, (void *, size_t, int, int, int, off_t))                              \
+    X(munmap, int, (void *, size_t))                                                       \
+    X(mremap, void *, (void *, size_t, size_t, int, ...))                                  \
+    X(madvise, int, (void *, size_t, int))                                                 \
+    X(posix_madvise, int, (void *, size_t, int))                                           \
+    X(mprotect, int, (void *, size_t, int))                                                \
+    X(brk, int, (void *))                                                                  \
+    X(sbrk, void *, (intptr_t))                                                            \
+    X(process_madvise, ssize_t, (int, const struct iovec *, size_t, int, unsigned int))    \
+    X(pkey_mprotect, int, (void *, size_t, int, int))
+
+/* The process-level functions (fork, exec, ways out, dlopen, vfork, main). */
+#define PTR_PROCESS_FUNCTIONS(X)                                                           \
+    X(fork, pid_t, (void))                                                                 \
+    X(_Fork, pid_t, (void))                                                                \
+    X(execve, int, (const char *, char *const[], char *const[]))                           \
+    X(execv, int, (const char *, char *const[]))                                           \
+    X(execvp, int, (const char *, char *const[]))                                          \
+    X(execvpe, int, (const char *, char *const[], char *const[]))                          \
+    X(fexecve, int, (int, char *const[], char *const[]))                                   \
+    X(_exit, void, (int))                                                                  \
+    X(_Exit, void, (int))                                                                  \
+    X(abort, void, (void))                                                                 \
+    X(dlopen, void *, (const char *, int))                                                 \
+    X(dlmopen, void *, (Lmid_t, const char *, int))                                        \
+    X(dlclose, int, (void *))                                                              \
+    X(vfork, pid_t, (void))                                                                \
+    X(exit, void, (int))                                                                   \
+    X(__libc_start_main, int, (int (*)(int, char **, char **), int, char **, void (*)(void), \
+                               void (*)(void), void (*)(void), void *))
+
+#define PTR_HOOKED_FUNCTIONS(X) PTR_RECORDED_FUNCTIONS(X) PTR_PROCESS_FUNCTIONS(X)
+
 struct ptr_real {
-    void *(*mmap)(void *, size_t, int, int, int, off_t);
-    void *(*mmap64)(void *, size_t, int, int, int, off_t);
-    int (*munmap)(void *, size_t);
-    void *(*mremap)(void *, size_t, size_t, int, ...);
-    int (*madvise)(void *, size_t, int);
-    int (*posix_madvise)(void *, size_t, int);
-    int (*mprotect)(void *, size_t, int);
-    int (*brk)(void *);
-    void *(*sbrk)(intptr_t);
-    ssize_t (*process_madvise)(int, const struct iovec *, size_t, int, unsigned int);
-    int (*pkey_mprotect)(void *, size_t, int, int);
-    pid_t (*fork)(void);
-    pid_t (*_Fork)(void);
-    int (*execve)(const char *, char *const[], char *const[]);
-    int (*execv)(const char *, char *const[]);
-    int (*execvp)(const char *, char *const[]);
-    int (*execvpe)(const char *, char *const[], char *const[]);
-    int (*fexecve)(int, char *const[], char *const[]);
-    void (*_exit)(int) __attribute__((noreturn));
-    void (*_Exit)(int) __attribute__((noreturn));
-    void (*abort)(void) __attribute__((noreturn));
-    void *(*dlopen)(const char *, int);
-    void *(*dlmopen)(Lmid_t, const char *, int);
-    int (*dlclose)(void *);
-    pid_t (*vfork)(void);
-    void (*exit)(int) __attribute__((noreturn));
-    int (*__libc_start_main)(int (*)(int, char **, char **), int, char **, void (*)(void),
-                             void (*)(void), void (*)(void), void *);
+#define PTR_REAL_POINTER(name, ret, params) ret(*name) params;
+    PTR_HOOKED_FUNCTIONS(PTR_REAL_POINTER)
+#undef PTR_REAL_POINTER
 };
 
 extern struct ptr_real ptr_real;
 
 /* Resolve every pointer (idempotent; safe to call from any hook). */
 void ptr_real_resolve(void);
+
+/* The real function `name`, resolved on first use (NULL while dlsym itself runs). */
+#define REAL(name) (ptr_real.name ? ptr_real.name : (ptr_real_resolve(), ptr_real.name))
 
 /* Forwarders: the real function, or a raw system call while it is not known yet. */
 void *ptr_forward_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off, int is64);

@@ -19,6 +19,8 @@
 #include "residency.h"
 #include "pagemap.h"
 #include "raw.h"
+#include "raw_buf.h"
+#include "varint.h"
 #include "ptreclaim_trace.h"
 
 #include <string.h>
@@ -69,32 +71,12 @@ static struct res_state rs;
 
 static int out_reserve(size_t need)
 {
-    if (need <= out_cap)
-        return 0;
-    size_t cap = out_cap ? out_cap * 2 : 64 * 1024;
-    while (cap < need)
-        cap *= 2;
-    void *p = ptr_raw_mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
+    struct ptr_raw_buf b = {out_buf, out_cap};
+    if (ptr_raw_buf_reserve(&b, need, out_cap) != 0)
         return -1;
-    if (out_buf) {
-        memcpy(p, out_buf, out_cap);
-        ptr_raw_munmap(out_buf, out_cap);
-    }
-    out_buf = p;
-    out_cap = cap;
+    out_buf = b.p;
+    out_cap = b.cap;
     return 0;
-}
-
-static size_t put_uv(uint8_t *p, uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
 }
 
 static void flush_block(void)
@@ -134,7 +116,7 @@ static void flush_block(void)
         if (prev->key != rs.cur_block + 1)
             prev = NULL;
     }
-    n += put_uv(p + n, gap << 2 | kind); /* PTE and HUGE; a DIFF rewrites it below */
+    n += ptr_uv_write(p + n, gap << 2 | kind); /* PTE and HUGE; a DIFF rewrites it below */
     if (!rs.cur_huge) {
         size_t head = n;
         n += put_bit_runs(p + n, bits);
@@ -144,7 +126,7 @@ static void flush_block(void)
             for (int w = 0; w < BITS_WORDS; w++)
                 toggles[w] = bits[w] ^ prev->bits[w];
             uint8_t alt[BLOCK_MAX_BYTES];
-            size_t a = put_uv(alt, gap << 2 | PTR_BLOCK_PTE_DIFF);
+            size_t a = ptr_uv_write(alt, gap << 2 | PTR_BLOCK_PTE_DIFF);
             a += put_bit_runs(alt + a, toggles);
             if (a < n) {
                 memcpy(p, alt, a);
@@ -155,7 +137,7 @@ static void flush_block(void)
         /* A fragmented block (many short runs, e.g. a slab's live objects): 64 bytes of bitmap
          * may beat the runs. */
         uint8_t alt[16];
-        size_t a = put_uv(alt, gap << 2 | PTR_BLOCK_BITMAP);
+        size_t a = ptr_uv_write(alt, gap << 2 | PTR_BLOCK_BITMAP);
         if (a + 64 < n) {
             memcpy(p, alt, a);
             for (int w = 0; w < BITS_WORDS; w++)
@@ -189,11 +171,11 @@ static size_t put_bit_runs(uint8_t *p, const uint64_t *bits)
         rs_end[nr] = (uint16_t)pg;
         nr++;
     }
-    size_t n = put_uv(p, nr);
+    size_t n = ptr_uv_write(p, nr);
     unsigned prev_end = 0;
     for (unsigned i = 0; i < nr; i++) {
-        n += put_uv(p + n, rs_start[i] - prev_end);
-        n += put_uv(p + n, rs_end[i] - rs_start[i]);
+        n += ptr_uv_write(p + n, rs_start[i] - prev_end);
+        n += ptr_uv_write(p + n, rs_end[i] - rs_start[i]);
         prev_end = rs_end[i];
     }
     return n;
@@ -296,8 +278,8 @@ const uint8_t *ptr_residency_capture(uint64_t start, uint64_t end, uint64_t *fir
     uint8_t hdr[HEADER_ROOM];
     size_t h = 0;
     *first = first_block;
-    h += put_uv(hdr + h, nblocks);
-    h += put_uv(hdr + h, rs.nlisted);
+    h += ptr_uv_write(hdr + h, nblocks);
+    h += ptr_uv_write(hdr + h, rs.nlisted);
     uint8_t *begin = out_buf + HEADER_ROOM - h;
     memcpy(begin, hdr, h);
     *len = h + rs.len;

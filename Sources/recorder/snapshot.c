@@ -14,6 +14,7 @@
  * recorder lock held.
  */
 #include "snapshot.h"
+#include "raw_buf.h"
 #include "proc_file.h"
 #include "encoder.h"
 #include "pagemap.h"
@@ -27,34 +28,6 @@
 #include <unistd.h>
 
 #define SNAP_PAGE 4096ull
-
-/* ---- raw-mmap'd growable buffers ------------------------------------------------------- */
-
-struct raw_buf {
-    uint8_t *p;
-    size_t cap;
-};
-
-/* Grows b to at least need bytes, keeping the first `keep` bytes. */
-static int buf_reserve(struct raw_buf *b, size_t need, size_t keep)
-{
-    if (need <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 64 * 1024;
-    while (cap < need)
-        cap *= 2;
-    void *p = ptr_raw_mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return -1;
-    if (b->p) {
-        if (keep)
-            memcpy(p, b->p, keep);
-        ptr_raw_munmap(b->p, b->cap);
-    }
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
 
 /* ---- /proc/self/status ----------------------------------------------------------------- */
 
@@ -105,8 +78,8 @@ struct path_slot {
     uint64_t off; /* into path_arena */
 };
 
-static struct raw_buf path_slots_buf; /* struct path_slot[path_cap] */
-static struct raw_buf path_arena;
+static struct ptr_raw_buf path_slots_buf; /* struct path_slot[path_cap] */
+static struct ptr_raw_buf path_arena;
 static size_t path_cap;   /* slots, a power of two */
 static size_t path_count; /* used slots */
 static size_t arena_used;
@@ -148,7 +121,7 @@ static int path_table_prepare(size_t npaths, size_t bytes)
     while (want * 3 / 4 < npaths)
         want *= 2;
     if (want > path_cap) {
-        if (buf_reserve(&path_slots_buf, want * sizeof(struct path_slot), 0) != 0)
+        if (ptr_raw_buf_reserve(&path_slots_buf, want * sizeof(struct path_slot), 0) != 0)
             return -1;
         path_cap = want;
         path_table_clear();
@@ -157,7 +130,7 @@ static int path_table_prepare(size_t npaths, size_t bytes)
     }
     if (arena_used + bytes > path_arena.cap) {
         path_table_clear();
-        if (buf_reserve(&path_arena, bytes > 256 * 1024 ? bytes : 256 * 1024, 0) != 0)
+        if (ptr_raw_buf_reserve(&path_arena, bytes > 256 * 1024 ? bytes : 256 * 1024, 0) != 0)
             return -1;
     }
     return 0;
@@ -208,18 +181,18 @@ static void path_forget_since(uint32_t first_id, size_t arena_mark)
 
 /* ---- /proc/self/maps ------------------------------------------------------------------- */
 
-static struct raw_buf maps_buf;   /* the list the snapshot is built from */
-static struct raw_buf maps_check; /* the list read again after the walk */
+static struct ptr_raw_buf maps_buf;   /* the list the snapshot is built from */
+static struct ptr_raw_buf maps_check; /* the list read again after the walk */
 
 /* Reads /proc/self/maps whole into b; returns its length or -1. */
-static long read_maps_into(struct raw_buf *b)
+static long read_maps_into(struct ptr_raw_buf *b)
 {
     int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
     size_t len = 0;
     for (;;) {
-        if (buf_reserve(b, len + 64 * 1024, len) != 0) {
+        if (ptr_raw_buf_reserve(b, len + 64 * 1024, len) != 0) {
             close(fd);
             return -1;
         }
@@ -323,7 +296,7 @@ struct snap_run {
     unsigned flags;      /* PTR_RUN_* */
 };
 
-static struct raw_buf runs_buf;
+static struct ptr_raw_buf runs_buf;
 static size_t runs_n;
 static int runs_oom;
 
@@ -344,7 +317,7 @@ static int on_map_region(void *ctx, uint64_t start, uint64_t end, unsigned cat)
         runs[runs_n - 1].end = end; /* the walk split one run (full output vector) */
         return 0;
     }
-    if (buf_reserve(&runs_buf, (runs_n + 1) * sizeof(struct snap_run),
+    if (ptr_raw_buf_reserve(&runs_buf, (runs_n + 1) * sizeof(struct snap_run),
                     runs_n * sizeof(struct snap_run)) != 0) {
         runs_oom = 1;
         return 1;

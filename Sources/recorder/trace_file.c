@@ -149,6 +149,9 @@ int ptr_file_create(const char *path)
     int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
+    /* 0600 whatever the umask: the owner (and an exec'd image looking for its earlier trace)
+     * must be able to read it. */
+    (void)fchmod(fd, 0600);
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;

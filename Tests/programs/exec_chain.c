@@ -4,6 +4,9 @@
  * With follow-exec (the default) the second image writes its own trace and the first image's
  * trace stays intact and readable (ending with an EXEC record); with follow-exec off there is
  * one trace, holding only the first image's calls.
+ * With "--custom-env" the first image execs with an environment of its own (one variable, no
+ * LD_PRELOAD, no PTRECLAIM_*), as a program passing its own envp to execve does: the recorder's
+ * exec hook must keep itself and its settings in it.
  * Last stdout line (second image): {"pid": P, "first_pairs": n, "second_pairs": n}
  * (exec keeps the pid).
  */
@@ -36,6 +39,8 @@ int main(int argc, char **argv) {
     exe[n] = 0;
     pairs(FIRST_PAIRS);
     char *args[] = {exe, "--second", NULL};
-    execve(exe, args, environ);
+    char *custom_env[] = {"PTR_EXEC_CHAIN=custom-envp", NULL};
+    int custom = argc > 1 && strcmp(argv[1], "--custom-env") == 0;
+    execve(exe, args, custom ? custom_env : environ);
     ptr_die("execve");
 }

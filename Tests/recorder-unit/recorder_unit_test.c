@@ -54,8 +54,8 @@ static int checks;
 
 /* ---- decoding -------------------------------------------------------------------------- */
 
-/* The decoding primitives (struct cursor, get_uv, get_u8) come from bench/ptr_codec.h, shared
- * with the bench tools: both check the format from its description, not from the encoder. */
+/* The decoding primitives (struct cursor, get_uv, get_u8) come from Sources/CPTFormat/ptr_codec.h,
+ * the format's own codec next to its header, shared with the bench tools: both check the format from its description, not from the encoder. */
 
 /* zigzag decoding of an already-read value (the page count of a paged addr) */
 static int64_t get_sv_of(uint64_t u) { return unzigzag(u); }

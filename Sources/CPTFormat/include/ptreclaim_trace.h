@@ -130,7 +130,13 @@
  *              "probe" (free text: VmPTE before/after of the start-up probe), "origin"
  *              ("start", "fork" or "exec"), "parent_trace" (path of the parent's trace, if any),
  *              "proc_start_ticks" (field 22 of /proc/self/stat: the process start time, which
- *              exec keeps, so an exec'd image recognizes its own process's earlier trace).
+ *              exec keeps, so an exec'd image recognizes its own process's earlier trace),
+ *              "preload_shadowed" (written by header.c from preload_check.c: the hooked
+ *              functions the program's calls bind to outside the recorder, as
+ *              "name=library;name=library", "" when none — their calls are NOT in the trace;
+ *              absent in older traces, which readers treat as ""). The "probe" text ends with
+ *              the probe's own system calls ("...; probe system calls, not recorded: N mmap,
+ *              N madvise, N munmap").
  *              Unknown keys must be ignored by readers.
  *   THREAD     uv tid
  *   STACK      ip ip, uv parent                     (defines the next node number)
@@ -254,5 +260,9 @@ enum ptr_exit_reason {
 #define PTR_ENV_FOLLOW_FORK "PTRECLAIM_FOLLOW_FORK" /* 1 (default) = children write FILE.<pid> */
 #define PTR_ENV_FOLLOW_EXEC "PTRECLAIM_FOLLOW_EXEC" /* 1 (default) = exec'd images write a trace */
 #define PTR_ENV_PROBE "PTRECLAIM_PROBE"             /* 1 (default) = run the kernel-policy probe */
+/* Set by the recorder, not the user: the pid of the process that owned the trace when it handed
+ * its environment on (exec hooks, and its own environ for posix_spawn/system children). An image
+ * started with another pid is a spawned child: it records only when following forks. */
+#define PTR_ENV_OWNER_PID "PTRECLAIM_OWNER_PID"
 
 #endif /* PTRECLAIM_TRACE_H */

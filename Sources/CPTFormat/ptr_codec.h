@@ -1,6 +1,7 @@
 /*
  * ptr_codec.h: the trace format's primitives (varint, zigzag, str) for the bench tools and the
- * recorder's unit tests (Tests/recorder-unit).
+ * recorder's unit tests (Tests/recorder-unit). It lives with the format (not under include/: it
+ * is no part of the Swift module), owned by neither of its users.
  * The record layouts themselves come from Sources/CPTFormat/include/ptreclaim_trace.h;
  * this file only reads and writes the bytes it describes under PRIMITIVES.
  * Kept separate from the recorder's encoder on purpose: the bench tools must check the
