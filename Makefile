@@ -11,7 +11,7 @@ CC ?= cc
 # Debian packages the build and the tests need.
 DEB_PACKAGES := libunwind-dev libjemalloc-dev libjemalloc2 libtcmalloc-minimal4 \
                 libgoogle-perftools-dev libmimalloc-dev libmimalloc2.0 strace \
-                python3-prometheus-client
+                chromium-headless-shell python3 python3-prometheus-client
 
 .PHONY: all deps recorder cli programs test demo bench traces clean
 all: deps recorder cli programs
