@@ -51,14 +51,14 @@ public enum Inspector {
             let vmpteAfter = ProcFiles.statusBytes(try ProcFiles.read(pid, "status"), "VmPTE") ?? 0
             let mapsAfter = try ProcFiles.read(pid, "maps")
             let stable = vmpte == vmpteAfter && mapsText == mapsAfter
-            result = makeResult(pid: pid, status: status, vmpte: vmpte, maps: maps, stable: stable,
+            result = makeResult(pid: pid, vmpte: vmpte, maps: maps, stable: stable,
                                 source: reader.source, seconds: monotonicSeconds() - t0)
             if stable { break }
         }
         return result!
     }
 
-    static func makeResult(pid: Int32, status: [UInt8], vmpte: UInt64, maps: [SnapshotMapping],
+    static func makeResult(pid: Int32, vmpte: UInt64, maps: [SnapshotMapping],
                            stable: Bool, source: PagemapSource, seconds: Double) -> ProcessWaste {
         let c = BlockCensus(maps)
         let page = PageTableGeometry.pageSize
@@ -71,7 +71,7 @@ public enum Inspector {
         let splitHi = min(pteHi, c.emptyBlocks - c.emptyWhole)
         let splitLo = min(splitHi, pteLo - min(pteLo, c.emptyWhole))
         return ProcessWaste(
-            pid: pid, command: ProcFiles.statusName(status), vmpteBytes: vmpte,
+            pid: pid, command: ProcFiles.comm(pid), vmpteBytes: vmpte,
             neededPTEPages: c.neededPTE, neededPMDPages: c.neededPMD, neededPUDPages: c.neededPUD,
             mappedBytes: c.mapped, populatedPages: c.populatedPages, populatedBlocks: c.populatedBlocks,
             emptyBlocks: c.emptyBlocks, emptyBlocksWholeVMA: c.emptyWhole,

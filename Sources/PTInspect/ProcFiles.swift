@@ -68,13 +68,12 @@ enum ProcFiles {
         return nil
     }
 
-    /// The "Name:" line of status (the kernel's comm, at most 15 bytes).
-    static func statusName(_ status: [UInt8]) -> String {
-        let text = String(decoding: status, as: UTF8.self)
-        for line in text.split(separator: "\n") where line.hasPrefix("Name:") {
-            return String(line.dropFirst(5).drop { $0 == " " || $0 == "\t" })
-        }
-        return "?"
+    /// The kernel's comm, raw from /proc/PID/comm (status `Name:` escapes backslashes and
+    /// newlines); "?" when it cannot be read.
+    static func comm(_ pid: Int32) -> String {
+        guard var bytes = try? read(pid, "comm") else { return "?" }
+        if bytes.last == 10 { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// PF_KTHREAD in the flags field of /proc/PID/stat (include/linux/sched.h).

@@ -34,7 +34,7 @@ public struct MappingWaste: Sendable, Equatable {
 
 public struct ProcessWaste: Sendable {
     public var pid: Int32
-    /// The kernel's comm (status Name).
+    /// The kernel's comm (/proc/PID/comm).
     public var command: String
     /// VmPTE: PTE + PMD + PUD pages the kernel holds for the process (mm_pgtables_bytes).
     public var vmpteBytes: UInt64

@@ -29,17 +29,7 @@ public enum InspectPrometheus {
         return o
     }
 
-    /// Label values escape backslash, double quote and newline.
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for ch in s {
-            switch ch {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.append(ch)
-            }
-        }
-        return out
-    }
+    /// Label values escape backslash, double quote and newline (exposition format 0.0.4).
+    static let labelEscapes: [Character: String] = ["\\": "\\\\", "\"": "\\\"", "\n": "\\n"]
+    static func escape(_ s: String) -> String { s.map { labelEscapes[$0] ?? String($0) }.joined() }
 }
