@@ -34,7 +34,7 @@ static void *record_mmap(void *addr, size_t len, int prot, int flags, int fd, of
     if (!ptr_call_begin(&c, caller))
         return ptr_forward_mmap(addr, len, prot, flags, fd, off, is64);
     if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE))
-        ptr_call_residency(&c, (uint64_t)(uintptr_t)addr, len);
+        ptr_call_residency(&c, (uint64_t)(uintptr_t)addr, len, PTR_RES_RELEASE);
     void *r = ptr_forward_mmap(addr, len, prot, flags, fd, off, is64);
     int e = errno;
     int failed = r == MAP_FAILED;
@@ -61,7 +61,7 @@ PTR_EXPORT int munmap(void *addr, size_t len)
     struct ptr_call c;
     if (!ptr_call_begin(&c, caller))
         return ptr_forward_munmap(addr, len);
-    ptr_call_residency(&c, (uint64_t)(uintptr_t)addr, len);
+    ptr_call_residency(&c, (uint64_t)(uintptr_t)addr, len, PTR_RES_RELEASE);
     int r = ptr_forward_munmap(addr, len);
     int e = errno;
     ptr_call_record(&c, PTR_REC_MUNMAP, r != 0);
@@ -83,7 +83,8 @@ PTR_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
     struct ptr_call c;
     if (!ptr_call_begin(&c, caller))
         return ptr_forward_mremap(old, old_len, new_len, flags, new_addr);
-    ptr_call_residency(&c, (uint64_t)(uintptr_t)old, old_len);
+    /* Every page: the model moves the old range's pages to the new place. */
+    ptr_call_residency(&c, (uint64_t)(uintptr_t)old, old_len, PTR_RES_FULL);
     void *r = ptr_forward_mremap(old, old_len, new_len, flags, new_addr);
     int e = errno;
     int failed = r == MAP_FAILED;
@@ -102,13 +103,28 @@ static int forward_advice(void *addr, size_t len, int advice, int posix)
                  : ptr_forward_madvise(addr, len, advice);
 }
 
+#ifndef MADV_DONTNEED_LOCKED
+#define MADV_DONTNEED_LOCKED 24
+#endif
+
+/* A witness per block is enough only where the call zaps its whole range (residency.h);
+ * glibc's posix_madvise ignores POSIX_MADV_DONTNEED, so it zaps nothing. */
+static enum ptr_res_form advice_form(int advice, int posix)
+{
+    if (!posix && (advice == MADV_DONTNEED || advice == MADV_DONTNEED_LOCKED))
+        return PTR_RES_RELEASE;
+    return PTR_RES_FULL;
+}
+
 static int record_advice(void *addr, size_t len, int advice, int posix, const void *caller)
 {
     struct ptr_call c;
     if (!ptr_call_begin(&c, caller))
         return forward_advice(addr, len, advice, posix);
+    if (advice == MADV_FREE && !posix)
+        ptr_residency_note_lazyfree();
     if (ptr_advice_releases(advice))
-        ptr_call_residency(&c, (uint64_t)(uintptr_t)addr, len);
+        ptr_call_residency(&c, (uint64_t)(uintptr_t)addr, len, advice_form(advice, posix));
     int r = forward_advice(addr, len, advice, posix);
     int e = errno;
     ptr_call_record(&c, PTR_REC_MADVISE, r != 0);
@@ -162,6 +178,8 @@ PTR_EXPORT ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t n,
     if (!ptr_call_begin(&c, caller))
         return ptr_forward_process_madvise(pidfd, iov, n, advice, flags);
     size_t niov = copy_iov(iov, n);
+    if (advice == MADV_FREE)
+        ptr_residency_note_lazyfree();
     if (niov && ptr_advice_releases(advice) && pidfd_is_self(pidfd)) {
         /* One residency block per record: the span of all ranges. */
         uint64_t lo = UINT64_MAX, hi = 0;
@@ -176,7 +194,7 @@ PTR_EXPORT ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t n,
                 hi = b;
         }
         if (hi > lo)
-            ptr_call_residency(&c, lo, hi - lo);
+            ptr_call_residency(&c, lo, hi - lo, PTR_RES_FULL);
     }
     errno = c.saved_errno;
     ssize_t r = ptr_forward_process_madvise(pidfd, iov, n, advice, flags);
@@ -224,7 +242,7 @@ PTR_EXPORT int brk(void *addr)
     uint64_t old = kernel_break();
     uint64_t want = (uint64_t)(uintptr_t)addr;
     if (want < old)
-        ptr_call_residency(&c, want, old - want);
+        ptr_call_residency(&c, want, old - want, PTR_RES_RELEASE);
     errno = c.saved_errno;
     int r = ptr_forward_brk(addr);
     int e = errno;
@@ -243,7 +261,7 @@ PTR_EXPORT void *sbrk(intptr_t inc)
         return ptr_forward_sbrk(inc);
     uint64_t old = kernel_break();
     if (inc < 0)
-        ptr_call_residency(&c, old + (uint64_t)inc, (uint64_t)-inc);
+        ptr_call_residency(&c, old + (uint64_t)inc, (uint64_t)-inc, PTR_RES_RELEASE);
     errno = c.saved_errno;
     void *r = ptr_forward_sbrk(inc);
     int e = errno;

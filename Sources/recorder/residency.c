@@ -69,6 +69,12 @@ static size_t put_bit_runs(uint8_t *p, const uint64_t *bits);
 
 static struct res_state rs;
 
+/* Once the program used MADV_FREE, every capture lists every populated page: the model's
+ * lazyfree pages need them (docs/residency.md). Inherited by fork children. */
+static int lazyfree_seen;
+/* PTRECLAIM_RESIDENCY=full: every capture lists every populated page (for comparisons). */
+static int force_full;
+
 static int out_reserve(size_t need)
 {
     struct ptr_raw_buf b = {out_buf, out_cap};
@@ -246,7 +252,110 @@ static int on_region(void *ctx, uint64_t start, uint64_t end, unsigned cat)
     return rs.oom ? 1 : 0;
 }
 
-const uint8_t *ptr_residency_capture(uint64_t start, uint64_t end, uint64_t *first, size_t *len)
+/* Lists the block of page `addr` with that one page as its witness (or as HUGE). */
+static void put_witness(uint64_t addr, unsigned cat)
+{
+    uint64_t bstart = addr >> BLOCK_SHIFT << BLOCK_SHIFT;
+    if (cat & PTR_PM_HUGE)
+        on_region(NULL, bstart, bstart + (1ull << BLOCK_SHIFT), cat);
+    else
+        on_region(NULL, addr, addr + (1ull << PAGE_SHIFT_4K), cat);
+}
+
+/* One witness in [a, b): 1 found, 0 none, -1 unreadable. */
+static int find_witness(uint64_t a, uint64_t b, uint64_t *addr, unsigned *cat)
+{
+    if (a >= b)
+        return 0;
+    return ptr_pagemap_first(a, b, addr, cat);
+}
+
+/*
+ * A block the call covers only in part (the call's part is [rs_, re_)): one populated page
+ * outside the call's range if there is one (what stays after the release), else one inside
+ * (the block was populated before it), else nothing. A HUGE answer lists the block as HUGE.
+ * Pages are listed in ascending order, as on_region needs.
+ */
+static int witness_partial_block(uint64_t block, uint64_t rs_, uint64_t re_)
+{
+    uint64_t bstart = block << BLOCK_SHIFT, bend = bstart + (1ull << BLOCK_SHIFT);
+    uint64_t a;
+    unsigned cat;
+    int r = find_witness(bstart, rs_, &a, &cat);
+    if (r == 0)
+        r = find_witness(re_, bend, &a, &cat);
+    if (r == 0)
+        r = find_witness(rs_, re_, &a, &cat);
+    if (r < 0)
+        return -1;
+    if (r > 0)
+        put_witness(a, cat);
+    return 0;
+}
+
+/* Blocks [lo, hi) the call covers entirely: one witness per populated block, found by one
+ * max_pages = 1 scan from the block start (holes between them are skipped by the kernel). */
+static int witness_covered_blocks(uint64_t lo, uint64_t hi)
+{
+    uint64_t cur = lo << BLOCK_SHIFT, end = hi << BLOCK_SHIFT;
+    while (cur < end) {
+        uint64_t a;
+        unsigned cat;
+        int r = find_witness(cur, end, &a, &cat);
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        put_witness(a, cat);
+        cur = ((a >> BLOCK_SHIFT) + 1) << BLOCK_SHIFT;
+        if (rs.oom)
+            return -1;
+    }
+    return 0;
+}
+
+/* The release form (see residency.h): witnesses, blocks first_block .. end_block - 1. */
+static int capture_witnesses(uint64_t start, uint64_t end, uint64_t first_block, uint64_t end_block)
+{
+    uint64_t limit = ptr_pagemap_user_limit();
+    if (end > limit)
+        end = limit; /* nothing above is scannable; the blocks stay unlisted */
+    if (start >= end)
+        return 0;
+    start &= ~((1ull << PAGE_SHIFT_4K) - 1);
+    if (end & ((1ull << PAGE_SHIFT_4K) - 1))
+        end = (end | ((1ull << PAGE_SHIFT_4K) - 1)) + 1; /* below limit: cannot wrap */
+    uint64_t mask = (1ull << BLOCK_SHIFT) - 1;
+    uint64_t lo = first_block, hi = end_block; /* blocks covered entirely: [lo, hi) */
+    if (start & mask) {
+        uint64_t bend = (first_block + 1) << BLOCK_SHIFT;
+        if (witness_partial_block(first_block, start, end < bend ? end : bend) != 0)
+            return -1;
+        lo = first_block + 1;
+    }
+    int tail_partial = (end & mask) && (end >> BLOCK_SHIFT) >= lo;
+    if (tail_partial)
+        hi = end >> BLOCK_SHIFT;
+    if (hi > lo && witness_covered_blocks(lo, hi) != 0)
+        return -1;
+    if (tail_partial) {
+        uint64_t b = end >> BLOCK_SHIFT;
+        if (witness_partial_block(b, b << BLOCK_SHIFT, end) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+void ptr_residency_note_lazyfree(void) { lazyfree_seen = 1; }
+
+void ptr_residency_configure(int full, int pagemap_scan)
+{
+    force_full = full;
+    ptr_pagemap_force_source(pagemap_scan ? PTR_PM_SOURCE_NONE : PTR_PM_SOURCE_PREAD);
+}
+
+const uint8_t *ptr_residency_capture(uint64_t start, uint64_t end, enum ptr_res_form form,
+                                     uint64_t *first, size_t *len)
 {
     if (end < start)
         end = start;
@@ -266,8 +375,12 @@ const uint8_t *ptr_residency_capture(uint64_t start, uint64_t end, uint64_t *fir
         uint64_t scan_end = end_block << BLOCK_SHIFT;
         if (end_block > (UINT64_MAX >> BLOCK_SHIFT))
             scan_end = UINT64_MAX & ~((1ull << PAGE_SHIFT_4K) - 1);
-        if (ptr_pagemap_walk(scan_start, scan_end, on_region, NULL) != 0)
+        if (form == PTR_RES_RELEASE && !lazyfree_seen && !force_full) {
+            if (capture_witnesses(start, end, first_block, end_block) != 0)
+                return NULL;
+        } else if (ptr_pagemap_walk(scan_start, scan_end, on_region, NULL) != 0) {
             return NULL;
+        }
         flush_block();
         if (rs.oom)
             return NULL;
@@ -292,6 +405,7 @@ int ptr_residency_init(void)
 {
     if (cache)
         return 0;
+
     size_t cache_bytes = CACHE_SLOTS * sizeof *cache, pending_bytes = PENDING_MAX * sizeof *pending;
     void *c = ptr_raw_mmap(NULL, cache_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (c == MAP_FAILED)

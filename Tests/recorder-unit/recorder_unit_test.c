@@ -263,7 +263,7 @@ static int capture(uint64_t start, uint64_t end, const char *what)
 {
     size_t len = 0;
     uint64_t first = 0;
-    const uint8_t *b = ptr_residency_capture(start, end, &first, &len);
+    const uint8_t *b = ptr_residency_capture(start, end, PTR_RES_FULL, &first, &len);
     CHECK(b != NULL, "%s: capture returned NULL", what);
     if (!b)
         return -1;
@@ -443,7 +443,7 @@ static void test_descriptor_robustness(void)
         region[2 * BLOCK + 5 * PAGE] = 9;
         size_t len = 0;
         uint64_t first = 0;
-        const uint8_t *b = ptr_residency_capture(s + 2 * BLOCK, s + 3 * BLOCK, &first, &len);
+        const uint8_t *b = ptr_residency_capture(s + 2 * BLOCK, s + 3 * BLOCK, PTR_RES_FULL, &first, &len);
         int ok = b && decode_residency(b, len, first, &R) == 0 && R.nlisted == 1 && R.pages[0][5] &&
                  R.nruns[0] == 1;
         _exit(ok ? 0 : 1);
@@ -784,7 +784,7 @@ static void bench(void)
         int reps = cases[k].src == PTR_PM_SOURCE_NONE ? n : n / 10;
         double t0 = now_s();
         for (int i = 0; i < reps; i++)
-            if (!ptr_residency_capture(cases[k].start, cases[k].end, &first, &len))
+            if (!ptr_residency_capture(cases[k].start, cases[k].end, PTR_RES_FULL, &first, &len))
                 failures++;
         double t1 = now_s();
         printf("bench: %-48s %8.2f us/call (%d calls, %zu bytes)\n", cases[k].what,
@@ -801,7 +801,7 @@ static void bench(void)
     big[0] = 1;
     double t0 = now_s();
     for (int i = 0; i < 100; i++)
-        ptr_residency_capture(b, b + (50ull << 30), &first, &len);
+        ptr_residency_capture(b, b + (50ull << 30), PTR_RES_FULL, &first, &len);
     printf("bench: %-48s %8.2f us/call (100 calls)\n", "50 GiB, 1 page populated, PAGEMAP_SCAN",
            (now_s() - t0) / 100 * 1e6);
     munmap(big, 50ull << 30);
