@@ -122,7 +122,7 @@ static int record_advice(void *addr, size_t len, int advice, int posix, const vo
     if (!ptr_call_begin(&c, caller))
         return forward_advice(addr, len, advice, posix);
     if (advice == MADV_FREE && !posix)
-        ptr_residency_note_lazyfree();
+        ptr_residency_note_lazyfree((uint64_t)(uintptr_t)addr, len);
     if (ptr_advice_releases(advice))
         ptr_call_residency(&c, (uint64_t)(uintptr_t)addr, len, advice_form(advice, posix));
     int r = forward_advice(addr, len, advice, posix);
@@ -178,8 +178,8 @@ PTR_EXPORT ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t n,
     if (!ptr_call_begin(&c, caller))
         return ptr_forward_process_madvise(pidfd, iov, n, advice, flags);
     size_t niov = copy_iov(iov, n);
-    if (advice == MADV_FREE)
-        ptr_residency_note_lazyfree();
+    for (size_t i = 0; advice == MADV_FREE && i < niov; i++)
+        ptr_residency_note_lazyfree((uint64_t)(uintptr_t)iov_copy[i].iov_base, iov_copy[i].iov_len);
     if (niov && ptr_advice_releases(advice) && pidfd_is_self(pidfd)) {
         /* One residency block per record: the span of all ranges. */
         uint64_t lo = UINT64_MAX, hi = 0;

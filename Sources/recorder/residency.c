@@ -69,9 +69,14 @@ static size_t put_bit_runs(uint8_t *p, const uint64_t *bits);
 
 static struct res_state rs;
 
-/* Once the program used MADV_FREE, every capture lists every populated page: the model's
- * lazyfree pages need them (docs/residency.md). Inherited by fork children. */
-static int lazyfree_seen;
+/* Blocks the program called MADV_FREE on: their captures list every populated page, because
+ * the model's lazyfree pages need them (docs/residency.md). An open-addressing set of block
+ * index + 1, never emptied (a block stays "lazy" for the process's life, inherited by fork
+ * children); past half its slots, every capture lists every page (lazyfree_all). */
+#define LAZY_SLOTS 4096
+static uint64_t *lazy_blocks; /* raw mmap, LAZY_SLOTS entries */
+static size_t lazy_count;
+static int lazyfree_all;
 /* PTRECLAIM_RESIDENCY=full: every capture lists every populated page (for comparisons). */
 static int force_full;
 
@@ -252,6 +257,9 @@ static int on_region(void *ctx, uint64_t start, uint64_t end, unsigned cat)
     return rs.oom ? 1 : 0;
 }
 
+static int block_lazy(uint64_t block);
+static int capture_whole_block(uint64_t block);
+
 /* Lists the block of page `addr` with that one page as its witness (or as HUGE). */
 static void put_witness(uint64_t addr, unsigned cat)
 {
@@ -278,6 +286,8 @@ static int find_witness(uint64_t a, uint64_t b, uint64_t *addr, unsigned *cat)
  */
 static int witness_partial_block(uint64_t block, uint64_t rs_, uint64_t re_)
 {
+    if (block_lazy(block))
+        return capture_whole_block(block);
     uint64_t bstart = block << BLOCK_SHIFT, bend = bstart + (1ull << BLOCK_SHIFT);
     uint64_t a;
     unsigned cat;
@@ -306,7 +316,12 @@ static int witness_covered_blocks(uint64_t lo, uint64_t hi)
             return -1;
         if (r == 0)
             break;
-        put_witness(a, cat);
+        if (block_lazy(a >> BLOCK_SHIFT)) {
+            if (capture_whole_block(a >> BLOCK_SHIFT) != 0)
+                return -1;
+        } else {
+            put_witness(a, cat);
+        }
         cur = ((a >> BLOCK_SHIFT) + 1) << BLOCK_SHIFT;
         if (rs.oom)
             return -1;
@@ -346,7 +361,65 @@ static int capture_witnesses(uint64_t start, uint64_t end, uint64_t first_block,
     return 0;
 }
 
-void ptr_residency_note_lazyfree(void) { lazyfree_seen = 1; }
+static int block_lazy(uint64_t block)
+{
+    if (lazyfree_all)
+        return 1;
+    if (!lazy_count)
+        return 0;
+    for (size_t i = 0; i < LAZY_SLOTS; i++) {
+        uint64_t k = lazy_blocks[(block * 0x9e3779b97f4a7c15ull + i) & (LAZY_SLOTS - 1)];
+        if (k == block + 1)
+            return 1;
+        if (k == 0)
+            return 0;
+    }
+    return 0;
+}
+
+void ptr_residency_note_lazyfree(uint64_t start, uint64_t len)
+{
+    if (!len || lazyfree_all)
+        return;
+    uint64_t end = start + len < start ? UINT64_MAX : start + len;
+    uint64_t first = start >> BLOCK_SHIFT, last = (end - 1) >> BLOCK_SHIFT;
+    if (!lazy_blocks || last - first + 1 > LAZY_SLOTS / 2 - lazy_count) {
+        lazyfree_all = 1;
+        return;
+    }
+    for (uint64_t b = first; b <= last; b++) {
+        for (size_t i = 0; i < LAZY_SLOTS; i++) {
+            uint64_t *slot = &lazy_blocks[(b * 0x9e3779b97f4a7c15ull + i) & (LAZY_SLOTS - 1)];
+            if (*slot == b + 1)
+                break;
+            if (*slot == 0) {
+                *slot = b + 1;
+                lazy_count++;
+                break;
+            }
+        }
+    }
+}
+
+/* A block that needs every page (block_lazy) inside a witness capture: walk it whole. On a
+ * source restart only this block's runs are dropped (earlier blocks are already encoded). */
+static int on_block_region(void *ctx, uint64_t start, uint64_t end, unsigned cat)
+{
+    if (start == 0 && end == 0) {
+        if (rs.cur_valid && rs.cur_block == *(const uint64_t *)ctx) {
+            rs.nruns = 0;
+            rs.cur_huge = 0;
+        }
+        return 0;
+    }
+    return on_region(NULL, start, end, cat);
+}
+
+static int capture_whole_block(uint64_t block)
+{
+    uint64_t bstart = block << BLOCK_SHIFT;
+    return ptr_pagemap_walk(bstart, bstart + (1ull << BLOCK_SHIFT), on_block_region, &block) == 0 ? 0 : -1;
+}
 
 void ptr_residency_configure(int full, int pagemap_scan)
 {
@@ -375,7 +448,7 @@ const uint8_t *ptr_residency_capture(uint64_t start, uint64_t end, enum ptr_res_
         uint64_t scan_end = end_block << BLOCK_SHIFT;
         if (end_block > (UINT64_MAX >> BLOCK_SHIFT))
             scan_end = UINT64_MAX & ~((1ull << PAGE_SHIFT_4K) - 1);
-        if (form == PTR_RES_RELEASE && !lazyfree_seen && !force_full) {
+        if (form == PTR_RES_RELEASE && !lazyfree_all && !force_full) {
             if (capture_witnesses(start, end, first_block, end_block) != 0)
                 return NULL;
         } else if (ptr_pagemap_walk(scan_start, scan_end, on_region, NULL) != 0) {
@@ -420,6 +493,12 @@ int ptr_residency_init(void)
     memset(q, 0, pending_bytes);
     cache = c;
     pending = q;
+    void *l = ptr_raw_mmap(NULL, LAZY_SLOTS * sizeof *lazy_blocks, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (l == MAP_FAILED)
+        return -1;
+    memset(l, 0, LAZY_SLOTS * sizeof *lazy_blocks);
+    lazy_blocks = l;
     if (out_reserve(HEADER_ROOM + BLOCK_MAX_BYTES) != 0)
         return -1;
     memset(out_buf, 0, out_cap);

@@ -15,8 +15,9 @@
  * PTR_RES_FULL every populated page of every enclosing block; PTR_RES_RELEASE, for calls that
  * zap the whole range (munmap, MAP_FIXED mmap, brk/sbrk shrink, MADV_DONTNEED[_LOCKED]), per
  * populated block one WITNESS page: a populated page outside the call's range when the block
- * has one, else one inside it (HUGE blocks as HUGE). RELEASE becomes FULL once the program
- * used MADV_FREE (ptr_residency_note_lazyfree) or under PTRECLAIM_RESIDENCY=full.
+ * has one, else one inside it (HUGE blocks as HUGE). A block the program called MADV_FREE on
+ * (ptr_residency_note_lazyfree) is always listed whole; PTRECLAIM_RESIDENCY_FULL=1 makes every
+ * capture FULL.
  */
 enum ptr_res_form { PTR_RES_FULL = 0, PTR_RES_RELEASE = 1 };
 
@@ -34,8 +35,9 @@ const uint8_t *ptr_residency_capture(uint64_t start, uint64_t end, enum ptr_res_
  * (0: never the PAGEMAP_SCAN ioctl, the pre-6.7 kernels' path). */
 void ptr_residency_configure(int full, int pagemap_scan);
 
-/* The program calls MADV_FREE: from now on every capture is PTR_RES_FULL. */
-void ptr_residency_note_lazyfree(void);
+/* The program calls MADV_FREE on [start, start + len): from now on captures list every page
+ * of those blocks (or of every block, when too many blocks were noted). */
+void ptr_residency_note_lazyfree(uint64_t start, uint64_t len);
 
 /* Allocate the block cache and the residency buffer (raw mmap, touched now: the recorder's
  * own page tables must not appear in the middle of the program's run). 0 on success. */

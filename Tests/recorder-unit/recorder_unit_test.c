@@ -388,6 +388,22 @@ static void test_witnesses(void)
             }
     }
     ptr_pagemap_force_source(PTR_PM_SOURCE_NONE);
+    /* A block the program called MADV_FREE on is listed whole; its neighbours keep witnesses. */
+    memset(m, 1, 3 * BLOCK);
+    ptr_residency_note_lazyfree(base + BLOCK + PAGE, PAGE);
+    size_t len = 0;
+    uint64_t first = 0;
+    const uint8_t *b = ptr_residency_capture(base + BLOCK / 2, base + 3 * BLOCK - PAGE, PTR_RES_RELEASE, &first, &len);
+    if (b && decode_residency(b, len, first, &R) == 0 && R.nlisted == 3) {
+        unsigned n[3] = {0, 0, 0};
+        for (int i = 0; i < 3; i++)
+            for (unsigned q = 0; q < PPB; q++)
+                n[i] += R.pages[i][q];
+        CHECK(n[0] == 1 && n[1] == 512 && n[2] == 1, "lazyfree block listed whole, neighbours by witness (%u, %u, %u pages)",
+              n[0], n[1], n[2]);
+    } else {
+        CHECK(0, "lazyfree block: capture of 3 blocks");
+    }
     munmap(m, 3 * BLOCK);
 }
 

@@ -94,9 +94,10 @@
  *   RELEASE calls — MUNMAP, MMAP with MAP_FIXED, BRK and SBRK shrinking, and MADVISE (not
  *   posix_madvise) with MADV_DONTNEED or MADV_DONTNEED_LOCKED — a PTE block lists one witness:
  *   a populated page outside the call's range when the block has one, else one inside it. Every
- *   other residency block (MREMAP, the other advices, PROCESS_MADVISE), and every one after the
- *   process's first MADV_FREE, or under PTRECLAIM_RESIDENCY_FULL=1 (header "options"
- *   residency_full=1), lists every populated page, as in version 2. docs/residency.md says why
+ *   other residency block (MREMAP, the other advices, PROCESS_MADVISE), every block the process
+ *   called MADV_FREE on (all blocks once more than 2048 were), and every block under
+ *   PTRECLAIM_RESIDENCY_FULL=1 (header "options" residency_full=1) lists every populated page,
+ *   as in version 2. docs/residency.md says why
  *   the witness is all the model needs at a release. Version 2 lists every populated page.
  *   PREVIOUS POPULATION of a block: its population in the last residency block of this file
  *   whose call record covered it (HUGE counts as all 512 pages populated) — but only when that
