@@ -390,6 +390,7 @@ static void test_witnesses(void)
     ptr_pagemap_force_source(PTR_PM_SOURCE_NONE);
     /* A block the program called MADV_FREE on is listed whole; its neighbours keep witnesses. */
     memset(m, 1, 3 * BLOCK);
+    CHECK(ptr_residency_init() == 0, "ptr_residency_init (the MADV_FREE block set)");
     ptr_residency_note_lazyfree(base + BLOCK + PAGE, PAGE);
     size_t len = 0;
     uint64_t first = 0;
