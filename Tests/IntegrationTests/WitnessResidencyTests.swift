@@ -79,7 +79,8 @@ final class WitnessResidencyTests: XCTestCase {
         for (program, name, env) in runs {
             let rec = try record(program, dir: dir, name: name, extraEnv: env.merging(full) { a, _ in a }, timeout: 120)
             XCTAssertTrue(rec.run.succeeded, "\(program) (\(name)) under record: \(rec.run.summary)")
-            try compareWitnessCut(rec.trace, requireCut: true)
+            // glibc's free() unmaps through its internal __munmap, which no hook sees.
+            try compareWitnessCut(rec.trace, requireCut: name != "glibc.ptr")
         }
     }
 
