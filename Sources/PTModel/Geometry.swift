@@ -32,8 +32,9 @@ let blocksPerPUDRegionShift: UInt64 = 18
 enum PolicyIndex {
     static let none = 0, ptReclaim = 1, refcount = 2, ideal = 3
     static let all: [Policy] = [.none, .ptReclaim, .refcount, .ideal]
-    /// The policies whose tables follow kernel freeing rules (ideal follows population only).
-    static let kernel = [none, ptReclaim, refcount]
+    /// The policies whose tables follow kernel freeing rules (ideal follows population only):
+    /// none, pt-reclaim, refcount (a range, not an array: no storage to walk).
+    static var kernel: ClosedRange<Int> { none...refcount }
     static let noneBit: UInt8 = 1 << 0
     static let ptReclaimBit: UInt8 = 1 << 1
     static let refcountBit: UInt8 = 1 << 2

@@ -41,12 +41,6 @@
         (words.0 | words.1 | words.2 | words.3 | words.4 | words.5 | words.6 | words.7) == 0
     }
 
-    /// Number of pages set.
-    @inlinable public var count: Int {
-        words.0.nonzeroBitCount + words.1.nonzeroBitCount + words.2.nonzeroBitCount + words.3.nonzeroBitCount
-            + words.4.nonzeroBitCount + words.5.nonzeroBitCount + words.6.nonzeroBitCount + words.7.nonzeroBitCount
-    }
-
     @inlinable @inline(__always) public func word(_ i: Int) -> UInt64 {
         withUnsafeBytes(of: words) { $0.load(fromByteOffset: i &* 8, as: UInt64.self) }
     }
@@ -90,19 +84,6 @@
         }
     }
 
-    @inlinable @inline(__always) public func test(_ p: Int) -> Bool {
-        word(p >> 6) & (UInt64(1) << UInt64(p & 63)) != 0
-    }
-
-    /// Whether any page in [lo, hi) is set.
-    @inlinable public func any(_ lo: Int, _ hi: Int) -> Bool {
-        guard lo < hi else { return false }
-        for i in (lo >> 6)...((hi - 1) >> 6) where word(i) & PageBits.mask(word: i, lo: lo, hi: hi) != 0 {
-            return true
-        }
-        return false
-    }
-
     @inlinable @inline(__always) public static func & (a: PageBits, b: PageBits) -> PageBits {
         var r = PageBits()
         r.words = (a.words.0 & b.words.0, a.words.1 & b.words.1, a.words.2 & b.words.2, a.words.3 & b.words.3,
@@ -135,30 +116,5 @@
                 m &= m - 1
             }
         }
-    }
-
-    /// Calls body with each maximal run of set pages [lo, hi), ascending: a word at a time with
-    /// trailing-zero counts.
-    @inlinable public func forEachRun(_ body: (_ lo: Int, _ hi: Int) -> Void) {
-        var start = -1  // first page of the run in progress, or -1
-        for w in 0..<8 {
-            let word = self.word(w)
-            var p = 0  // next bit of this word to look at
-            while p < 64 {
-                let rest = word >> UInt64(p)  // bits p..<64, zeros shifted in above
-                if start < 0 {
-                    if rest == 0 { break }
-                    p += rest.trailingZeroBitCount
-                    start = (w << 6) + p
-                } else {
-                    // Set bits from p up; ~rest has ones above bit 63 - p, so at most 64 - p.
-                    p += (~rest).trailingZeroBitCount
-                    if p == 64 { break }  // the run goes on into the next word
-                    body(start, (w << 6) + p)
-                    start = -1
-                }
-            }
-        }
-        if start >= 0 { body(start, 512) }
     }
 }

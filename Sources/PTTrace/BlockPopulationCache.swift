@@ -21,7 +21,7 @@ extension TraceReader {
             while b < end { blockPopulation[b] = nil; b &+= 1 }
             return
         }
-        if !blockPopulation.isEmpty { blockPopulation.forgetStored(r.firstBlock, r.blockCount) }
+        if blockPopulation.count > 0 { blockPopulation.forgetStored(r.firstBlock, r.blockCount) }
         while let e = blocks.next() { blockPopulation[e.block] = PageBits(wordsAt: e.wordsAt) }
     }
 }
@@ -32,24 +32,17 @@ extension TraceReader {
 /// forgetting a block marks it unknown (nil).
 struct BlockPopulationMap {
     private var map = U64Map<PageBits?>(blank: nil, capacityLog2: 10)
-    /// Keys whose population is known.
-    private(set) var knownCount = 0
 
     /// Keys stored, known or forgotten.
     var count: Int { map.count }
-    var isEmpty: Bool { knownCount == 0 }
 
     subscript(key: UInt64) -> PageBits? {
         @inline(__always) get { map[key, default: nil] }
         @inline(__always) set {
-            // One probe when the key is stored; forgetting an unstored key stores nothing.
-            if let i = map.index(of: key) {
-                let wasKnown = map.value(at: i) != nil
-                knownCount += (newValue != nil ? 1 : 0) - (wasKnown ? 1 : 0)
-                map.setValue(newValue, at: i)
-            } else if newValue != nil {
-                knownCount += 1
-                map[key, default: nil] = newValue
+            if newValue != nil {
+                map[key, default: nil] = newValue  // one probe, stored or inserted
+            } else if let i = map.index(of: key) {
+                map.setValue(nil, at: i)  // forgetting an unstored key stores nothing
             }
         }
     }
@@ -57,13 +50,8 @@ struct BlockPopulationMap {
     /// Forgets every block in first ..< first + n, walking the stored keys (for ranges larger
     /// than the map).
     mutating func forgetStored(_ first: UInt64, _ n: UInt64) {
-        var forgotten = 0
         map.updateEach { key, value in
-            if value != nil && key &- first < n {
-                value = nil
-                forgotten += 1
-            }
+            if value != nil && key &- first < n { value = nil }
         }
-        knownCount -= forgotten
     }
 }

@@ -10,10 +10,10 @@ extension TraceReader {
         let tag = try c.u8()
         let type = tag & Tag.typeMask
         // Call records are decoded by nextEvent itself; here one is out of place.
-        if type >= Tag.mmap && type <= Tag.sbrk && inSnapshot {
+        if Tag.isCall(tag) && inSnapshot {
             throw .corrupt(at: tagAt, "call record inside a snapshot")
         }
-        if tag & ~Tag.typeMask != 0 && !(type >= Tag.mmap && type <= Tag.sbrk) {
+        if tag & ~Tag.typeMask != 0 && !Tag.isCall(tag) {
             throw .corrupt(at: tagAt, "flag bits 0x\(String(tag & ~Tag.typeMask, radix: 16)) on a non-call record (type \(type))")
         }
         if !headerRead && type != Tag.header {
@@ -308,19 +308,21 @@ extension TraceReader {
                 let bits = PageBits(littleEndianBitmapAt: UnsafeRawPointer(c.p))
                 c.p += 64
                 guard !bits.isEmpty else { throw .corrupt(at: gapAt, "residency bitmap of block \(block) is empty") }
-                listed.addBlock(block, huge: false)
-                bits.forEachRun { listed.addRun(PageRun(start: UInt32($0), count: UInt32($1 - $0))) }
+                listed.addBlock(block, pages: bits)
                 continue
             }
-            var previous: PageBits? = nil
-            if kind == Tag.blockPTEDiff {
+            // PTE_DIFF: the runs are the pages that changed since the block's previous
+            // population; they are applied to it and the block stored as its pages.
+            var previous = PageBits()
+            let diff = kind == Tag.blockPTEDiff
+            if diff {
                 guard let p = blockPopulation[block] else {
                     throw .corrupt(at: gapAt, "residency DIFF for block \(block), which has no earlier population")
                 }
                 previous = p
             }
             let nruns = try c.count("residency run count", max: Limits.pagesPerBlock / 2 + 1)
-            listed.addBlock(block, huge: false)
+            if !diff { listed.addBlock(block, huge: false) }
             var page: UInt64 = 0
             for _ in 0..<nruns {
                 let at = c.p
@@ -329,14 +331,16 @@ extension TraceReader {
                 guard count > 0, start < Limits.pagesPerBlock, count <= Limits.pagesPerBlock - start else {
                     throw .corrupt(at: at, "residency run outside the 512 pages of a block")
                 }
-                listed.addRun(PageRun(start: UInt32(start), count: UInt32(count)))
+                if diff {
+                    previous.toggle(Int(start), Int(start + count))
+                } else {
+                    listed.addRun(PageRun(start: UInt32(start), count: UInt32(count)))
+                }
                 page = start + count
             }
-            if var bits = previous { // the runs are the pages that changed: apply them
-                for r in listed.lastBlockRuns { bits.toggle(Int(r.start), Int(r.start + r.count)) }
-                listed.dropLastBlockRuns()
-                guard !bits.isEmpty else { throw .corrupt(at: gapAt, "residency DIFF leaves block \(block) empty") }
-                bits.forEachRun { listed.addRun(PageRun(start: UInt32($0), count: UInt32($1 - $0))) }
+            if diff {
+                guard !previous.isEmpty else { throw .corrupt(at: gapAt, "residency DIFF leaves block \(block) empty") }
+                listed.addBlock(block, pages: previous)
             }
         }
         return listed.view(firstBlock: first, blockCount: UInt64(n))

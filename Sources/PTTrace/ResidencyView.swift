@@ -43,8 +43,10 @@ public struct ResidencyView {
             if b.huge {
                 out.append(BlockPopulation(block: b.block, kind: .huge))
             } else {
-                out.append(BlockPopulation(block: b.block,
-                                           kind: .pte(runs: Array(UnsafeBufferPointer(start: b.runsAt, count: b.runCount)))))
+                var runs: [PageRun] = []
+                var it = b.runs
+                while let r = it.next() { runs.append(r) }
+                out.append(BlockPopulation(block: b.block, kind: .pte(runs: runs)))
             }
         }
         return Residency(firstBlock: firstBlock, blockCount: blockCount, listed: out)
@@ -54,25 +56,41 @@ public struct ResidencyView {
     public struct Block {
         public let block: UInt64
         public let huge: Bool
-        /// Number of runs (0 for a THP).
-        public let runCount: Int
-        @usableFromInline let runsAt: UnsafePointer<PageRun>
+        /// The block's runs in the arena, or nil when the block was decoded as a set of pages
+        /// (BITMAP, PTE_DIFF): its runs are then derived from `wordsAt` when asked for, so
+        /// replay, which reads only the words, never builds them.
+        @usableFromInline let runsAt: UnsafePointer<PageRun>?
+        @usableFromInline let storedRuns: Int
         /// The same pages as eight words, page p at bit p & 63 of word p >> 6 (all set for a
         /// THP): built once while decoding, so the reader's previous-population cache and
         /// the model copy them instead of each setting the runs again.
         public let wordsAt: UnsafePointer<UInt64>
 
-        @inlinable init(block: UInt64, huge: Bool, runCount: Int, runsAt: UnsafePointer<PageRun>,
+        @inlinable init(block: UInt64, huge: Bool, runsAt: UnsafePointer<PageRun>?, storedRuns: Int,
                         wordsAt: UnsafePointer<UInt64>) {
             self.block = block
             self.huge = huge
-            self.runCount = runCount
             self.runsAt = runsAt
+            self.storedRuns = storedRuns
             self.wordsAt = wordsAt
         }
 
-        /// The populated runs, pages 0..<512 within the block, ascending and disjoint.
-        @inlinable public var runs: Runs { Runs(p: runsAt, end: runsAt + runCount) }
+        /// The populated runs, pages 0..<512 within the block, ascending and disjoint (none for
+        /// a THP).
+        @inlinable public var runs: Runs {
+            if huge { return Runs(p: wordsAt.withMemoryRebound(to: PageRun.self, capacity: 0) { $0 }, count: 0) }
+            if let r = runsAt { return Runs(p: r, count: storedRuns) }
+            return Runs(words: wordsAt)
+        }
+
+        /// Number of runs (0 for a THP).
+        public var runCount: Int {
+            if huge { return 0 }
+            if runsAt != nil { return storedRuns }
+            var n = 0, it = runs
+            while it.next() != nil { n += 1 }
+            return n
+        }
     }
 
     /// Iterator over the listed blocks.
@@ -96,27 +114,58 @@ public struct ResidencyView {
             e += 1
             let w = words
             words += 8
-            return Block(block: entry.block, huge: entry.huge, runCount: Int(entry.runCount),
-                         runsAt: runs + Int(entry.runStart), wordsAt: w)
+            let derived = entry.runCount == ResidencyArena.Entry.derivedRuns
+            return Block(block: entry.block, huge: entry.huge, runsAt: derived ? nil : runs + Int(entry.runStart),
+                         storedRuns: derived ? 0 : Int(entry.runCount), wordsAt: w)
         }
     }
 
-    /// Iterator over one block's runs.
+    /// Iterator over one block's runs: stored ones, or derived from the block's words.
     public struct Runs: IteratorProtocol {
         @usableFromInline var p: UnsafePointer<PageRun>
         @usableFromInline let end: UnsafePointer<PageRun>
+        @usableFromInline let words: UnsafePointer<UInt64>?
+        /// Derived mode: the next page to look at.
+        @usableFromInline var page = 0
 
-        @inlinable init(p: UnsafePointer<PageRun>, end: UnsafePointer<PageRun>) {
+        @inlinable init(p: UnsafePointer<PageRun>, count: Int) {
             self.p = p
-            self.end = end
+            end = p + count
+            words = nil
+        }
+
+        @inlinable init(words: UnsafePointer<UInt64>) {
+            p = UnsafeRawPointer(words).assumingMemoryBound(to: PageRun.self)
+            end = p
+            self.words = words
         }
 
         @inlinable @inline(__always)
         public mutating func next() -> PageRun? {
-            guard p < end else { return nil }
-            let r = p.pointee
-            p += 1
-            return r
+            guard let w = words else {
+                guard p < end else { return nil }
+                let r = p.pointee
+                p += 1
+                return r
+            }
+            let lo = Runs.scan(w, from: page, set: true)
+            if lo >= 512 { page = 512; return nil }
+            let hi = Runs.scan(w, from: lo, set: false)
+            page = hi
+            return PageRun(start: UInt32(lo), count: UInt32(hi - lo))
+        }
+
+        /// The first page >= from whose bit is `set`, or 512.
+        @inlinable static func scan(_ w: UnsafePointer<UInt64>, from: Int, set: Bool) -> Int {
+            var i = from >> 6
+            guard i < 8 else { return 512 }
+            var word = (set ? w[i] : ~w[i]) & (~0 << UInt64(from & 63))
+            while word == 0 {
+                i += 1
+                if i == 8 { return 512 }
+                word = set ? w[i] : ~w[i]
+            }
+            return (i << 6) + word.trailingZeroBitCount
         }
     }
 }
@@ -127,6 +176,8 @@ public struct ResidencyView {
 public final class ResidencyArena {
     /// One listed block: its runs are runs[runStart ..< runStart + runCount].
     public struct Entry {
+        /// runCount of a block stored as words only (addBlock(_:pages:)).
+        @usableFromInline static var derivedRuns: UInt32 { .max }
         @usableFromInline var block: UInt64
         @usableFromInline var runStart: UInt32
         @usableFromInline var runCount: UInt32
@@ -168,6 +219,16 @@ public final class ResidencyArena {
         entryCount += 1
     }
 
+    /// Adds a listed PTE block whose pages are known as a set (a BITMAP block, a PTE_DIFF
+    /// applied): its words are stored as they are; its runs are derived only if asked for.
+    @inline(__always) func addBlock(_ block: UInt64, pages: PageBits) {
+        if entryCount == entryCapacity { growEntries() }
+        entries[entryCount] = Entry(block: block, runStart: 0, runCount: Entry.derivedRuns, huge: false)
+        UnsafeMutableRawPointer(bits + entryCount &* 8).storeBytes(
+            of: pages.words, as: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64).self)
+        entryCount += 1
+    }
+
     /// Adds a run to the block added last.
     @inline(__always) func addRun(_ run: PageRun) {
         if runCount == runCapacity { growRuns() }
@@ -185,19 +246,6 @@ public final class ResidencyArena {
         } else {
             for w in first...last { words[w] |= PageBits.mask(word: w, lo: lo, hi: hi) }
         }
-    }
-
-    /// The runs of the block added last (a PTE_DIFF block's changed pages, format 2).
-    var lastBlockRuns: UnsafeBufferPointer<PageRun> {
-        let e = entries[entryCount - 1]
-        return UnsafeBufferPointer(start: runs + Int(e.runStart), count: Int(e.runCount))
-    }
-
-    /// Forgets the runs of the block added last, to add others.
-    func dropLastBlockRuns() {
-        runCount = Int(entries[entryCount - 1].runStart)
-        entries[entryCount - 1].runCount = 0
-        (bits + (entryCount - 1) &* 8).update(repeating: 0, count: 8)
     }
 
     /// The residency decoded since reset().

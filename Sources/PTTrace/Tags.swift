@@ -30,6 +30,12 @@ enum Tag {
     static let residencyFlag = UInt8(PTR_TAG_RESIDENCY)
     static let failedFlag = UInt8(PTR_TAG_FAILED)
 
+    /// A call record's tag (MMAP ... SBRK, flags aside).
+    @inline(__always) static func isCall(_ tag: UInt8) -> Bool {
+        let type = tag & typeMask
+        return type >= mmap && type <= sbrk
+    }
+
     static let fnMmap = UInt64(PTR_FN_MMAP.rawValue)
     static let fnMmap64 = UInt64(PTR_FN_MMAP64.rawValue)
     static let fnMadvise = UInt64(PTR_FN_MADVISE.rawValue)

@@ -126,6 +126,47 @@ public struct TraceReader {
     /// allocation, no copy), and `.call` is returned; any other record comes as `.record`.
     /// Throws only TraceError (typed, so callers may `catch let e as TraceError` or not).
     public mutating func nextEvent() throws(TraceError) -> TraceEvent? {
+        // The common case first, kept small: a whole call record outside a snapshot in the
+        // buffer. Anything else (other records, a call cut by the buffer's end, errors) takes
+        // the general loop.
+        if headerRead && !inSnapshot && !finished && failure == nil {
+            let base = UnsafePointer(buffer.base)
+            var c = Cursor(p: base + buffer.start, end: base + buffer.end)
+            if c.p < c.end, Tag.isCall(c.p.pointee), (try? decodeCallInPlace(&c, base: base)) != nil {
+                return .call
+            }
+        }
+        return try nextRecord()
+    }
+
+    /// Decodes the call record at the cursor into `call` and `callResidency` and moves past it;
+    /// on a throw nothing has changed (the record is decoded again after a refill).
+    @inline(__always)
+    private mutating func decodeCallInPlace(_ c: inout Cursor, base: UnsafePointer<UInt8>) throws(DecodeStop) {
+        let tag = c.p.pointee
+        c.p += 1
+        var r = regs
+        // Into `call` field by field once the record is complete: building a Call and
+        // assigning it copied the whole Call once per record.
+        let (kind, err) = try decodeCallKind(tag, &c, &r)
+        let residency = tag & Tag.residencyFlag != 0
+            ? try TraceReader.decodeResidency(&c, anchor: anchor(kind), into: residencyArena,
+                                              previous: blockPopulation)
+            : nil
+        call.time = r.time
+        call.tid = tid
+        call.stack = r.stack
+        call.kind = kind
+        call.errno = err
+        callResidency = residency
+        buffer.start = c.p - base
+        regs = r
+        if let v = residency { rememberPopulation(v) }
+    }
+
+    /// nextEvent's general loop: every record type, refills, truncation and errors.
+    @inline(never)
+    private mutating func nextRecord() throws(TraceError) -> TraceEvent? {
         if let failure { throw failure }
         while !finished {
             let base = UnsafePointer(buffer.base)
@@ -133,31 +174,9 @@ public struct TraceReader {
             var r = regs
             let step: Step
             do {
-                // The common case first: a call record outside a snapshot.
-                if c.p < c.end && headerRead && !inSnapshot {
-                    let tag = c.p.pointee
-                    let type = tag & Tag.typeMask
-                    if type >= Tag.mmap && type <= Tag.sbrk {
-                        c.p += 1
-                        // Into `call` field by field once the record is complete (a cut record
-                        // is decoded again after the refill): building a Call and assigning it
-                        // copied the whole Call once per record.
-                        let (kind, err) = try decodeCallKind(tag, &c, &r)
-                        let residency = tag & Tag.residencyFlag != 0
-                            ? try TraceReader.decodeResidency(&c, anchor: anchor(kind), into: residencyArena,
-                                                              previous: blockPopulation)
-                            : nil
-                        call.time = r.time
-                        call.tid = tid
-                        call.stack = r.stack
-                        call.kind = kind
-                        call.errno = err
-                        callResidency = residency
-                        buffer.start = c.p - base
-                        regs = r
-                        if let v = residency { rememberPopulation(v) }
-                        return .call
-                    }
+                if c.p < c.end && headerRead && !inSnapshot && Tag.isCall(c.p.pointee) {
+                    try decodeCallInPlace(&c, base: base)
+                    return .call
                 }
                 step = try decodeRecord(&c, &r)
             } catch {

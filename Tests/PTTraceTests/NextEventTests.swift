@@ -1,5 +1,6 @@
-// TraceReader.nextEvent (calls with their residency read in place) must yield exactly what
-// next() yields, on clean, truncated, corrupt and multi-refill traces.
+// TraceReader.nextEvent (calls with their residency read in place) and next(), its owning form,
+// must agree on clean, truncated, corrupt and multi-refill traces; the residency view's blocks,
+// runs (stored or derived from the words) and words must match the records written.
 import XCTest
 import PTTrace
 
