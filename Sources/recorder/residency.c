@@ -8,6 +8,11 @@
  * header's nlisted is only known at the end, so the body is written after a reserved gap and
  * the header is placed right in front of it.
  *
+ * Release calls (PTR_RES_RELEASE, residency.h) list one witness page per populated block,
+ * found with ptr_pagemap_first (PAGEMAP_SCAN max_pages = 1, or pread stopping at the first
+ * populated entry): the model needs no more there (docs/residency.md). Blocks MADV_FREE touched
+ * are listed whole.
+ *
  * Block cache: a PTE block may be written as a DIFF, the pages that changed since the block's
  * population in the last residency block of this file that covered it (the format's "previous
  * population", which the reader keeps for every block). The cache here is a subset of what the
