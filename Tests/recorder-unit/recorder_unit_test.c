@@ -388,6 +388,15 @@ static void test_witnesses(void)
             }
     }
     ptr_pagemap_force_source(PTR_PM_SOURCE_NONE);
+    /* A THP block (D of the shared region): a release of 64 KiB in it lists it HUGE. */
+    if (have_thp) {
+        uint64_t d = (uint64_t)(uintptr_t)region + 3 * BLOCK;
+        size_t hl = 0;
+        uint64_t hf = 0;
+        const uint8_t *hb = ptr_residency_capture(d + 16 * PAGE, d + 32 * PAGE, PTR_RES_RELEASE, &hf, &hl);
+        CHECK(hb && decode_residency(hb, hl, hf, &R) == 0 && R.nlisted == 1 && R.kind[0] == PTR_BLOCK_HUGE,
+              "witness: a release inside a THP block lists it HUGE");
+    }
     /* A block the program called MADV_FREE on is listed whole; its neighbours keep witnesses. */
     memset(m, 1, 3 * BLOCK);
     CHECK(ptr_residency_init() == 0, "ptr_residency_init (the MADV_FREE block set)");
