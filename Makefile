@@ -10,7 +10,8 @@ CC ?= cc
 
 # Debian packages the build and the tests need.
 DEB_PACKAGES := libunwind-dev libjemalloc-dev libjemalloc2 libtcmalloc-minimal4 \
-                libgoogle-perftools-dev libmimalloc-dev libmimalloc2.0 strace
+                libgoogle-perftools-dev libmimalloc-dev libmimalloc2.0 strace \
+                chromium-headless-shell python3
 
 .PHONY: all deps recorder cli programs test demo bench traces clean
 all: deps recorder cli programs

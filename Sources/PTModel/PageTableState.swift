@@ -54,6 +54,13 @@ struct PageTableState {
     /// empty but allocated under `none`.
     var callFreed = SIMD4<UInt64>()
     var callLeftEmpty: UInt64 = 0
+    /// The blocks behind callLeftEmpty, so a site's distinct PTE pages can be counted.
+    var callLeftEmptyBlocks: [UInt64] = []
+
+    @inline(__always) mutating func noteLeftEmpty(_ b: UInt64) {
+        callLeftEmpty += 1
+        callLeftEmptyBlocks.append(b)
+    }
 
     /// Index of the VMA the last madvise started in: a guess, checked before use.
     var vmaHint = 0

@@ -47,9 +47,9 @@ extension PageTableState {
 
     /// Call-site attribution: the call left the block's PTE page allocated under `none` while
     /// `ideal` no longer needs it (it was needed before: `before`).
-    @inline(__always) mutating func attributeLeftEmpty(before: (pte: Bool, pmd: Bool), _ s: BlockState) {
+    @inline(__always) mutating func attributeLeftEmpty(_ b: UInt64, before: (pte: Bool, pmd: Bool), _ s: BlockState) {
         if before.pte && s.tables & PolicyIndex.noneBit != 0 && s.tables & PolicyIndex.idealBit == 0 {
-            callLeftEmpty += 1
+            noteLeftEmpty(b)
         }
     }
 }

@@ -99,9 +99,13 @@ public struct Validation: Sendable, Equatable {
 public struct CallSiteResult: Sendable, Equatable {
     public var stack: UInt32
     public var calls: UInt64 = 0
-    /// PTE pages left empty-but-allocated by this site's calls under `none`
-    /// (what `ideal` would free), and what each policy freed at this site.
+    /// Distinct PTE pages this site's calls left empty-but-allocated under `none` (what
+    /// `ideal` would free), each page counted once, for the site that emptied it last; and
+    /// what each policy freed at this site.
     public var ptePagesLeftEmpty: UInt64 = 0
+    /// Times this site's calls left a PTE page empty (a page emptied, refilled and emptied
+    /// again counts each time): activity, not memory.
+    public var ptePageEmptyings: UInt64 = 0
     public var ptePagesFreed: [Policy: UInt64] = [:]
     public init(stack: UInt32) { self.stack = stack }
 }

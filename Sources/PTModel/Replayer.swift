@@ -73,8 +73,10 @@ public struct Replayer: TraceReplaying {
         // Only the call's own effects are its site's (not frees inferred from its residency).
         model.callFreed = SIMD4<UInt64>()
         model.callLeftEmpty = 0
+        if !model.callLeftEmptyBlocks.isEmpty { model.callLeftEmptyBlocks.removeAll(keepingCapacity: true) }
         if !call.failed || madviseStillApplied(call) { apply(call.kind) }
-        sites.record(slot, freed: model.callFreed, leftEmpty: model.callLeftEmpty)
+        sites.record(slot, freed: model.callFreed, leftEmpty: model.callLeftEmpty,
+                     blocks: model.callLeftEmptyBlocks)
         accounting.update(model)
     }
 

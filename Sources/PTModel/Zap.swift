@@ -64,7 +64,7 @@ extension PageTableState {
         reclaimAfterZap(b, &s, kind: kind, wholeBlock: whole, eligibleVMA: eligibleVMA)
         requireKernelTables(b, &s)
         idealUpdate(b, &s, before: before)
-        if kind != .unmap { attributeLeftEmpty(before: before, s) }
+        if kind != .unmap { attributeLeftEmpty(b, before: before, s) }
         blocks.setValue(s, at: at)  // no block was added since the lookup
     }
 
@@ -100,7 +100,7 @@ extension PageTableState {
         // Under memory pressure vmscan discards the lazyfree pages (try_to_unmap_one).
         if discardLazy && !hugetlb { try_to_free_user_pte(b, &s) }
         idealUpdate(b, &s, before: before)
-        attributeLeftEmpty(before: before, s)
+        attributeLeftEmpty(b, before: before, s)
         blocks[b] = s
     }
 
@@ -129,7 +129,7 @@ extension PageTableState {
         // The discard drops the count to zero when it took the last entries.
         if wasPopulated && s.pop.isEmpty && !hugetlb { try_to_free_user_pte(b, &s) }
         idealUpdate(b, &s, before: before)
-        attributeLeftEmpty(before: before, s)
+        attributeLeftEmpty(b, before: before, s)
         blocks[b] = s
     }
 }

@@ -28,10 +28,11 @@ public struct ReplayOutput: Sendable {
     /// The model produced figures for this policy.
     public func hasResult(_ p: Policy) -> Bool { result.policies[p] != nil }
 
-    /// Call sites by PTE pages left empty, most first (ties: more calls first).
+    /// Call sites by distinct PTE pages left empty, most first (ties: more calls first); sites
+    /// that left no page empty are not listed.
     public func topCallSites(_ n: Int) -> [CallSiteResult] {
         Array(result.callSites
-            .filter { $0.ptePagesLeftEmpty > 0 || $0.ptePagesFreed.values.contains { $0 > 0 } }
+            .filter { $0.ptePagesLeftEmpty > 0 }
             .sorted { ($0.ptePagesLeftEmpty, $0.calls) > ($1.ptePagesLeftEmpty, $1.calls) }
             .prefix(n))
     }

@@ -10,8 +10,11 @@ public enum JSONReport {
     public static let schema = 1
 
     public static func render(_ input: ReportInput, topCallSites: Int = 10, symbolize: Bool = true) -> String {
+        render(input, ReportOptions(topCallSites: topCallSites, symbolize: symbolize))
+    }
+
+    public static func render(_ input: ReportInput, _ options: ReportOptions) -> String {
         let s = input.summary
-        var symbols = SymbolCache(enabled: symbolize)
         let r = input.result
         var j = JSONWriter()
         j.open()
@@ -38,21 +41,7 @@ public enum JSONReport {
         j.string("kernel_policy", input.kernelPolicyName)
         j.string("lazyfree", r.options.lazyfree.rawValue)
 
-        j.open("policies")
-        for p in Policy.allCases {
-            let v = r.policies[p] ?? PolicyResult()  // zeros when the model has nothing
-            j.open(p.rawValue)
-            j.int("final_bytes", v.finalBytes)
-            j.int("peak_bytes", v.peakBytes)
-            j.double("mean_bytes", v.meanBytes)
-            j.int("pte_pages_final", v.ptePagesFinal)
-            j.int("pmd_pages_final", v.pmdPagesFinal)
-            j.int("pud_pages_final", v.pudPagesFinal)
-            j.int("pte_pages_freed", v.ptePagesFreed)
-            j.int("pte_pages_reallocated", v.ptePagesReallocated)
-            j.close()
-        }
-        j.close()
+        writePolicies(r.policies, to: &j)
 
         if let o = r.observed, o.samples > 0 {
             j.open("observed")
@@ -90,23 +79,27 @@ public enum JSONReport {
         j.int("unrecorded_mappings", r.unrecordedMappings)
         j.int("inferred_unrecorded_zaps", r.inferredZaps)
         j.int("inferred_lazyfree_discards", r.inferredLazyfreeDiscards)
-        j.open("call_sites", array: true)
-        for site in input.topCallSites(topCallSites) {
-            j.open()
-            j.int("stack", site.stack)
-            j.int("calls", site.calls)
-            j.int("pte_pages_left_empty", site.ptePagesLeftEmpty)
-            j.open("pte_pages_freed")
-            for p in Policy.allCases { j.int(p.rawValue, site.ptePagesFreed[p] ?? 0) }
-            j.close()
-            j.open("frames", array: true)
-            for ip in input.stacks.frames(leaf: site.stack) { j.string(nil, input.stacks.describe(ip, symbols: &symbols)) }
-            j.close(array: true)
-            j.close()
-        }
-        j.close(array: true)
-
+        CallSiteJSON.write(input, options, to: &j)
         j.close()
         return j.out + "\n"
+    }
+
+    /// The "policies" object (zeros where the model has nothing), shared with `diff`.
+    static func writePolicies(_ policies: [Policy: PolicyResult], to j: inout JSONWriter) {
+        j.open("policies")
+        for p in Policy.allCases {
+            let v = policies[p] ?? PolicyResult()
+            j.open(p.rawValue)
+            j.int("final_bytes", v.finalBytes)
+            j.int("peak_bytes", v.peakBytes)
+            j.double("mean_bytes", v.meanBytes)
+            j.int("pte_pages_final", v.ptePagesFinal)
+            j.int("pmd_pages_final", v.pmdPagesFinal)
+            j.int("pud_pages_final", v.pudPagesFinal)
+            j.int("pte_pages_freed", v.ptePagesFreed)
+            j.int("pte_pages_reallocated", v.ptePagesReallocated)
+            j.close()
+        }
+        j.close()
     }
 }

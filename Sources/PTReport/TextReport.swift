@@ -7,9 +7,12 @@ import PTReplay
 
 public enum TextReport {
     public static func render(_ input: ReportInput, topCallSites: Int = 10, symbolize: Bool = true) -> String {
+        render(input, ReportOptions(topCallSites: topCallSites, symbolize: symbolize))
+    }
+
+    public static func render(_ input: ReportInput, _ options: ReportOptions) -> String {
         var o = ""
         let s = input.summary
-        var symbols = SymbolCache(enabled: symbolize)
         let r = input.result
         o += "ptreclaim report: \(input.file)\n"
         o += "\nTrace\n"
@@ -28,6 +31,7 @@ public enum TextReport {
         if !folded.isEmpty { calls += " (of which " + folded.joined(separator: ", ") + ")" }
         o += "  calls        \(calls)\n"
         if let w = s.preloadWarning { o += "  WARNING      \(w)\n" }
+        if let note = CallSiteText.zeroCallsNote(input) { o += note }
         o += "  kernel policy \(input.kernelPolicyName)   lazyfree \(r.options.lazyfree.rawValue)\n"
 
         o += "\nPage-table memory by policy (PTE + PMD + PUD pages, as VmPTE counts them)\n"
@@ -65,19 +69,7 @@ public enum TextReport {
                 + "\(r.inferredLazyfreeDiscards) as lazyfree discard\n"
         }
 
-        let sites = input.topCallSites(topCallSites)
-        o += "\nTop call sites by PTE pages left empty under `none`\n"
-        if sites.isEmpty {
-            o += input.hasResult(.none) ? "  none\n" : "  model not available\n"
-        }
-        for (i, site) in sites.enumerated() {
-            let freed = Policy.allCases.filter { $0 != .none }
-                .map { "\($0.rawValue) \(site.ptePagesFreed[$0] ?? 0)" }.joined(separator: ", ")
-            o += "  #\(i + 1) stack \(site.stack): \(site.ptePagesLeftEmpty) PTE pages left empty (\(Units.bytes(site.ptePagesLeftEmpty * 4096))), \(site.calls) calls; freed: \(freed)\n"
-            let frames = input.stacks.frames(leaf: site.stack, limit: 8)
-            if frames.isEmpty { o += "       (no stack recorded)\n" }
-            for ip in frames { o += "       \(input.stacks.describe(ip, symbols: &symbols))\n" }
-        }
+        o += CallSiteText.render(input, options)
         return o
     }
 

@@ -13,5 +13,5 @@ struct Ptreclaim: ParsableCommand {
               ptreclaim report app.ptr
             See docs/cli.md for every option, exit status and the JSON report.
             """,
-        subcommands: [Record.self, Report.self, Dump.self])
+        subcommands: [Record.self, Report.self, Summary.self, Diff.self, Dump.self])
 }

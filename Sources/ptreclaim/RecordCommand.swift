@@ -108,7 +108,8 @@ struct Record: ParsableCommand {
             throw userError(what)
         }
         let status = waitForExit(launched.pid)
-        listTraces(launched.tracePath, before: tracePath == nil ? [:] : before)
+        let written = listTraces(launched.tracePath, before: tracePath == nil ? [:] : before)
+        if written.count > 1 { printSummaryTop(written) }
         if status != 0 { throw ExitCode(status) }
     }
 
@@ -198,7 +199,8 @@ func traceFamily(_ path: String) -> [String: timespec] {
 }
 
 /// Lists on stderr the traces written during the run: FILE and FILE.* new or modified.
-func listTraces(_ path: String, before: [String: timespec]) {
+@discardableResult
+func listTraces(_ path: String, before: [String: timespec]) -> [String] {
     let after = traceFamily(path)
     let written = after.filter { key, t in
         guard let old = before[key] else { return true }
@@ -206,11 +208,12 @@ func listTraces(_ path: String, before: [String: timespec]) {
     }.keys.sorted { a, b in a.count != b.count ? a.count < b.count : a < b }
     if written.isEmpty {
         warn("no trace written to \(path) (statically linked or setuid command? see docs/cli.md)")
-        return
+        return []
     }
     for f in written {
         var st = stat()
         let size = stat(f, &st) == 0 ? " (\(st.st_size) bytes)" : ""
         warn("trace written: \(f)\(size)")
     }
+    return written
 }

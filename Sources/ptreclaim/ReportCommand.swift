@@ -10,7 +10,7 @@ import Glibc
 #endif
 
 enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json
+    case text, json, folded, csv, html
 }
 
 enum LazyfreeOption: String, ExpressibleByArgument, CaseIterable {
@@ -26,15 +26,30 @@ struct Report: ParsableCommand {
             Policies: none (no reclaim), pt-reclaim (Linux 6.14+ CONFIG_PT_RECLAIM), refcount (the 2022 per-table reference count RFC) and ideal (only tables with a live entry). The model is checked against the VmPTE the kernel reported in each snapshot. A truncated trace is reported with truncated=true; a corrupt one exits with status 2.
             """)
 
-    @Option(help: ArgumentHelp("Output format: text for people, json for scripts (schema 1, docs/cli.md).",
-                               valueName: "text|json"))
+    @Option(help: ArgumentHelp("Output format: text for people, json for scripts (schema 1), folded stacks for flame graphs, csv timeline, html page (docs/cli.md).",
+                               valueName: "text|json|folded|csv|html"))
     var format: ReportFormat = .text
+
+    @Option(name: [.short, .customLong("output")],
+            help: ArgumentHelp("Write the report to this file instead of standard output.", valueName: "file"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Frames shown per call site in the text report, after collapsing (0 = all).", valueName: "n"))
+    var frames = 8
+
+    @Flag(name: .customLong("allocator-frames"),
+          help: "Show the allocator's own frames instead of collapsing them into one [jemalloc]-style frame.")
+    var allocatorFrames = false
+
+    @Option(help: ArgumentHelp("--format folded: weigh stacks by PTE pages left empty under none (default) or by the bytes this policy freed.",
+                               valueName: "none|pt-reclaim|refcount|ideal"))
+    var weight: String = "none"
 
     @Option(help: ArgumentHelp("refcount policy: MADV_FREE'd pages kept (no memory pressure) or discarded.",
                                valueName: "keep|discard"))
     var lazyfree: LazyfreeOption = .keep
 
-    @Option(name: .customLong("top"), help: ArgumentHelp("Call sites to list.", valueName: "n"))
+    @Option(name: .customLong("top"), help: ArgumentHelp("Call sites to list (text, json, html).", valueName: "n"))
     var topCallSites = 10
 
     @Flag(name: .customLong("no-infer"),
@@ -55,12 +70,7 @@ struct Report: ParsableCommand {
         } catch let e as TraceError {
             throw userError(e.description, status: Status.badTrace)
         }
-        var out = Output()
-        let text = format == .json
-            ? JSONReport.render(input, topCallSites: topCallSites, symbolize: !noSymbols)
-            : TextReport.render(input, topCallSites: topCallSites, symbolize: !noSymbols)
-        out.line(String(text.dropLast(text.hasSuffix("\n") ? 1 : 0)))
-        out.flush()
+        try writeReport(input)
     }
 
     func replay() throws -> ReportInput {
