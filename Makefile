@@ -64,6 +64,20 @@ test: all
 	PTRECLAIM_BUILD_DIR=$(CURDIR)/$(BUILD) $(SWIFT) test $(SWIFT_FLAGS)
 	bash traces/check.sh
 
+# ---- test-kernels: the same build on the kernels users run (docs/testing.md) ----------------
+# Not part of `make test`: boots Debian 12's own kernels (6.1; 6.12 from bookworm-security) under
+# qemu with TCG and checks the traces recorded there; downloads ~180 MB once into build/kernels,
+# takes minutes. Tests/kernels/run.sh prints `N passed, M failed`.
+KERNEL_TEST_PACKAGES := qemu-system-x86 busybox-static cpio
+.PHONY: test-kernels
+test-kernels: all
+	@missing=$$(for p in $(KERNEL_TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -o DPkg::Lock::Timeout=600 -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	bash Tests/kernels/run.sh
+
 # ---- the main job on a bundled default -----------------------------------------------------
 demo: all
 	@mkdir -p $(BUILD)/demo

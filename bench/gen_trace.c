@@ -400,8 +400,9 @@ int main(int argc, char **argv)
     snapshot(seq, PTR_SNAP_EXIT, 1);
     flush_if(64);
     time_ns += 1000;
+    uint64_t written = records; /* records_written excludes the trailer itself */
     timed(PTR_REC_TRAILER);
-    uv(records);
+    uv(written);
     uv(0);
     uv(PTR_EXIT_ATEXIT);
     sv(0);

@@ -127,6 +127,8 @@ public struct ReplayResult: Sendable {
     /// lazyfree pages (`inferredLazyfreeDiscards`); 0 with inferUnrecordedZaps off.
     public var inferredZaps: UInt64 = 0
     public var inferredLazyfreeDiscards: UInt64 = 0
+    /// Variant policies, final figures only (RefcountPMDVariant.swift).
+    public var variants: [Variant: VariantResult] = [:]
     public var callSites: [CallSiteResult]
     public init(options: ReplayOptions, kernelPolicy: Policy?, policies: [Policy: PolicyResult],
                 observed: ObservedVmPTE?, validation: Validation?, unrecordedMappings: Int,

@@ -170,6 +170,7 @@ public struct Replayer: TraceReplaying {
                                   unrecordedMappings: unrecorded, callSites: sites.results())
         result.inferredZaps = model.inferredZaps
         result.inferredLazyfreeDiscards = model.inferredLazyfreeDiscards
+        result.variants[.refcountPMD] = model.refcountFreeingEmptyPMDs()
         return result
     }
 }

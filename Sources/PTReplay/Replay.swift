@@ -37,6 +37,7 @@ public enum Replay {
             if n & 0xffff == 0 { progress(reader.offset, size) }
         }
         summary.truncated = reader.truncated
+        summary.ending = TraceEnding.of(path: path, reader: reader, execPath: summary.endedInExec)
         return ReplayOutput(file: path, summary: summary, result: replayer.finish(), stacks: stacks)
     }
 }

@@ -42,6 +42,11 @@ public struct TraceSummary: Sendable {
     public var lost: UInt64 = 0
     public var trailer: Trailer?
     public var truncated = false
+    /// The program of the last EXEC record when nothing but EXEC_FAILED could follow it (the
+    /// trace ended in exec if it has no TRAILER).
+    public var endedInExec: String?
+    /// How the trace ended (TraceEnding.of, set by whoever read it to the end).
+    public var ending: TraceEnding = .complete
     public var pid: Int?
     public var command: [String] = []
     public var kernel: String?
@@ -85,8 +90,12 @@ public struct TraceSummary: Sendable {
         case .snapshot(let s):
             snapshots += 1
             lastNs = s.time
-        case .fork(let t, _), .exec(let t, _), .execFailed(let t, _):
+        case .fork(let t, _), .execFailed(let t, _):
             lastNs = t
+            endedInExec = nil
+        case .exec(let t, let path):
+            lastNs = t
+            endedInExec = path
         case .lost(let n):
             lost &+= n
         case .stack, .module:

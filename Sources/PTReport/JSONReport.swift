@@ -36,6 +36,16 @@ public enum JSONReport {
         for (name, count) in s.calls.ordered { j.int(name, count) }
         j.close()
         if let w = s.preloadWarning { j.string("preload_warning", w) }  // only when there is one
+        j.string("status", s.ending.name)
+        if case .exec(_, let next?) = s.ending { j.string("continued_in", next) } else { j.null("continued_in") }
+        if case .damaged(let e) = s.ending {
+            j.open("damaged")
+            j.int("offset", e.offset ?? 0)
+            j.string("what", e.message)
+            j.close()
+        } else {
+            j.null("damaged")
+        }
         j.close()
 
         j.string("kernel_policy", input.kernelPolicyName)
@@ -79,6 +89,15 @@ public enum JSONReport {
         j.int("unrecorded_mappings", r.unrecordedMappings)
         j.int("inferred_unrecorded_zaps", r.inferredZaps)
         j.int("inferred_lazyfree_discards", r.inferredLazyfreeDiscards)
+        j.open("variants")  // final figures only (RefcountPMDVariant.swift)
+        for name in Variant.allCases {
+            let v = r.variants[name] ?? VariantResult()
+            j.open(name.rawValue)
+            j.int("final_bytes", v.finalBytes)
+            pagesFinal(&j, v.ptePagesFinal, v.pmdPagesFinal, v.pudPagesFinal)
+            j.close()
+        }
+        j.close()
         CallSiteJSON.write(input, options, to: &j)
         j.close()
         return j.out + "\n"
@@ -93,13 +112,18 @@ public enum JSONReport {
             j.int("final_bytes", v.finalBytes)
             j.int("peak_bytes", v.peakBytes)
             j.double("mean_bytes", v.meanBytes)
-            j.int("pte_pages_final", v.ptePagesFinal)
-            j.int("pmd_pages_final", v.pmdPagesFinal)
-            j.int("pud_pages_final", v.pudPagesFinal)
+            pagesFinal(&j, v.ptePagesFinal, v.pmdPagesFinal, v.pudPagesFinal)
             j.int("pte_pages_freed", v.ptePagesFreed)
             j.int("pte_pages_reallocated", v.ptePagesReallocated)
             j.close()
         }
         j.close()
+    }
+
+    /// The table pages a policy (or variant) holds at the end, in the contract's key order.
+    private static func pagesFinal(_ j: inout JSONWriter, _ pte: UInt64, _ pmd: UInt64, _ pud: UInt64) {
+        j.int("pte_pages_final", pte)
+        j.int("pmd_pages_final", pmd)
+        j.int("pud_pages_final", pud)
     }
 }

@@ -6,6 +6,18 @@ import PTModel
 import PTReplay
 
 public enum TextReport {
+    /// The trace's ending in words (TraceEnding).
+    public static func statusText(_ ending: TraceEnding) -> String {
+        switch ending {
+        case .complete: return "complete"
+        case .damaged(let e): return "DAMAGED at byte \(e.offset ?? 0): \(e.message)"
+        case .exec(let program, let next):
+            return "ended in exec of \(program): " + (next.map { "continued in \($0)" } ?? "the next image's trace was not found next to this one")
+        case .inProgress: return "in progress (no trailer yet: the program is still running; figures so far)"
+        case .truncated: return "TRUNCATED (no trailer: the program was killed or the file was cut)"
+        }
+    }
+
     public static func render(_ input: ReportInput, topCallSites: Int = 10, symbolize: Bool = true) -> String {
         render(input, ReportOptions(topCallSites: topCallSites, symbolize: symbolize))
     }
@@ -19,7 +31,7 @@ public enum TextReport {
         o += "  command      \(s.command.isEmpty ? "?" : s.command.joined(separator: " "))\n"
         o += "  pid          \(s.pid.map(String.init) ?? "?")   kernel \(s.kernel ?? "?")   page size \(s.pageSize)\n"
         o += "  duration     \(Units.fixed(s.durationSeconds, 3)) s   events \(s.events)   snapshots \(s.snapshots)\n"
-        o += "  status       \(s.truncated ? "TRUNCATED (no trailer: the program was killed or the file was cut)" : "complete")"
+        o += "  status       \(statusText(s.ending))"
         o += "   dropped events \(s.droppedEvents)\n"
         var calls = s.calls.ordered.map { "\($0.name) \($0.count)" }.joined(separator: ", ")
         var folded: [String] = []

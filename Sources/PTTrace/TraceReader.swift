@@ -44,6 +44,12 @@ public struct TraceReader {
     public private(set) var header: TraceHeader
     /// After next() returned nil: the file had no TRAILER or ended inside a record.
     public private(set) var truncated = false
+    /// After the TRAILER: what is wrong with a trace whose records all decoded — fewer or more
+    /// records than the trailer counts, or data after the trailer (TraceDamage.swift). nil when
+    /// the trace is sound.
+    public internal(set) var damage: TraceError?
+    /// Records decoded so far, the HEADER included (what the TRAILER's records_written counts).
+    public internal(set) var recordsRead: UInt64 = 0
     /// Size of the file in bytes when it was opened.
     public var fileSize: UInt64 { buffer.fileSize }
     /// Byte offset of the next record.
@@ -161,6 +167,7 @@ public struct TraceReader {
         callResidency = residency
         buffer.start = c.p - base
         regs = r
+        recordsRead &+= 1
         if let v = residency { rememberPopulation(v) }
     }
 
@@ -183,8 +190,13 @@ public struct TraceReader {
                 try recover(from: error, base: base)
                 continue
             }
+            let trailerOffset = buffer.fileOffset(buffer.start)
             buffer.start = c.p - base
             regs = r
+            switch step {
+            case .trailer, .end: break
+            default: recordsRead &+= 1
+            }
             switch step {
             case .record(let record):
                 return .record(record)
@@ -211,6 +223,7 @@ public struct TraceReader {
                 return .record(.snapshot(s))
             case .trailer(let t):
                 finished = true
+                checkEnd(after: t, at: trailerOffset)
                 return .record(.trailer(t))
             case .end:
                 finished = true

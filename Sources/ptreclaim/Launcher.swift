@@ -17,10 +17,10 @@ enum LaunchError: Error {
 }
 
 /// Runs `argv` with `environment` plus PTRECLAIM_OUTPUT. With `tracePath` nil, the trace is
-/// `defaultPrefix` + child pid + ".ptr". The parent's SIGINT/SIGQUIT dispositions in force when
-/// this is called are restored in the child.
+/// `defaultPrefix` + child pid + ".ptr". The child sets `childSignals` (the dispositions
+/// ptreclaim started with) and the signal mask `childMask` before exec.
 func launch(program: String, argv: [String], environment: [String], tracePath: String?, defaultPrefix: String,
-            childSignals: [(Int32, sigaction)]) throws(LaunchError) -> Launched {
+            childSignals: [(Int32, sigaction)], childMask: sigset_t) throws(LaunchError) -> Launched {
     let outputVar = "PTRECLAIM_OUTPUT="
     let fixed = tracePath.map { outputVar + $0 } ?? (outputVar + defaultPrefix)
     // Room for the pid digits and ".ptr" when the child completes the name.
@@ -29,6 +29,7 @@ func launch(program: String, argv: [String], environment: [String], tracePath: S
     _ = fixed.withCString { strcpy(outBuf, $0) }
     let outLen = fixed.utf8.count
 
+    var mask = childMask
     let cArgv = cStrings(argv)
     var cEnv = cStrings(environment)
     cEnv.insert(outBuf, at: cEnv.count - 1)
@@ -50,6 +51,7 @@ func launch(program: String, argv: [String], environment: [String], tracePath: S
         // Child: no allocation from here on.
         if tracePath == nil { appendPidAndSuffix(outBuf + outLen, getpid()) }
         for (sig, var action) in childSignals { sigaction(sig, &action, nil) }
+        sigprocmask(SIG_SETMASK, &mask, nil)
         execve(program, cArgv, cEnv)
         var e = errno
         _ = write(fds[1], &e, MemoryLayout<Int32>.size)

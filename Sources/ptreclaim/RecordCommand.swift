@@ -18,15 +18,17 @@ struct Record: ParsableCommand {
                                valueName: "file"))
     var output: String?
 
-    @Flag(help: "Overwrite the trace file if it exists.")
+    @Flag(help: "Remove an earlier recording to FILE first (FILE and its FILE.<pid>... traces), unless one is still being written.")
     var force = false
 
-    @Option(help: ArgumentHelp("Snapshot period in milliseconds (0 = only at start and exit; recorder default 100).",
+    // .unconditional: `--interval -5` is the value -5 (refused below), not a missing value.
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Snapshot period in milliseconds, 0...\(PTR_INTERVAL_MS_MAX) (0 = only at start and exit; recorder default 100).",
                                valueName: "ms"))
     var interval: Int?
 
-    @Option(name: .customLong("stack-depth"),
-            help: ArgumentHelp("Frames recorded per call stack, 0..128 (recorder default 32).", valueName: "n"))
+    @Option(name: .customLong("stack-depth"), parsing: .unconditional,
+            help: ArgumentHelp("Frames recorded per call stack, 0...\(PTR_STACK_DEPTH_MAX) (recorder default 32).", valueName: "n"))
     var stackDepth: Int?
 
     @Flag(name: .customLong("no-stacks"), help: "Record no call stacks (same as --stack-depth 0).")
@@ -55,10 +57,22 @@ struct Record: ParsableCommand {
         // Passthrough capture takes everything from the first word it does not know, so
         // `record --help` arrives here as the command.
         if command.first == "--help" || command.first == "-h" { throw CleanExit.helpRequest(self) }
-        if command.first == "--" { command.removeFirst() }
+        if command.first == "--" {
+            command.removeFirst()
+        } else if let word = command.first, word.hasPrefix("-") {
+            // Options come before the command, and a command starting with "-" needs "--":
+            // a word like this is a mistyped option, not a program to run.
+            let name = String(word.prefix { $0 != "=" })
+            throw ValidationError("unknown option '\(name)'" + suggestion(for: name, among: longOptions(of: Record.self)))
+        }
         guard !command.isEmpty else { throw ValidationError("no command given: ptreclaim record [options] -- COMMAND [ARGS...]") }
-        if let interval, interval < 0 { throw ValidationError("--interval must be 0 or more milliseconds") }
-        if let stackDepth, !(0...128).contains(stackDepth) { throw ValidationError("--stack-depth must be between 0 and 128") }
+        // The recorder ignores values outside its ranges (lifecycle.c): refuse them here.
+        if let interval, !(0...Int(PTR_INTERVAL_MS_MAX)).contains(interval) {
+            throw ValidationError("--interval \(interval) is out of range: 0...\(PTR_INTERVAL_MS_MAX) milliseconds")
+        }
+        if let stackDepth, !(0...Int(PTR_STACK_DEPTH_MAX)).contains(stackDepth) {
+            throw ValidationError("--stack-depth \(stackDepth) is out of range: 0...\(PTR_STACK_DEPTH_MAX) frames")
+        }
         for lib in preload where lib.isEmpty || (lib.contains("/") && access(lib, R_OK) != 0) {
             throw ValidationError("--preload \(lib): no such readable library")
         }
@@ -66,45 +80,39 @@ struct Record: ParsableCommand {
 
     func run() throws {
         let library = try findRecorder()
+        try Preflight.checkRecorder(library)
         let cwd = currentDirectory()
         var tracePath: String? = nil
         if let output {
             let path = absolute(output, cwd: cwd)
-            var st = stat()
-            if lstat(path, &st) == 0 {
-                guard force else { throw userError("\(output) exists (use --force to overwrite it)") }
-                guard unlink(path) == 0 else { throw userError("cannot remove \(output): \(errnoString())") }
-            }
+            try Preflight.checkOutput(path, shownAs: output, force: force)
             tracePath = path
+        } else {
+            try Preflight.checkDirectory(cwd)
         }
         let base = command[0].split(separator: "/").last.map(String.init) ?? "command"
         let defaultPrefix = cwd + "/ptreclaim." + base + "."
-
-        // Let the child take ^C and ^\ ; the parent waits and reports.
-        var ignore = sigaction()
-        ignore.__sigaction_handler.sa_handler = SIG_IGN
-        var oldInt = sigaction(), oldQuit = sigaction()
-        sigaction(SIGINT, &ignore, &oldInt)
-        sigaction(SIGQUIT, &ignore, &oldQuit)
-        defer {
-            sigaction(SIGINT, &oldInt, nil)
-            sigaction(SIGQUIT, &oldQuit, nil)
-        }
 
         guard let program = resolveCommand(command[0]) else {
             throw userError("\(command[0]): command not found", status: Status.notFound)
         }
 
+        // Signals sent to ptreclaim go to the program (SignalForwarding.swift); it waits.
+        let (dispositions, mask) = startForwarding()
+        defer { stopForwarding(dispositions) }
         let before = traceFamily(tracePath ?? "")
         let launched: Launched
         do {
             launched = try launch(program: program, argv: command, environment: environment(library: library),
                                   tracePath: tracePath, defaultPrefix: defaultPrefix,
-                                  childSignals: [(SIGINT, oldInt), (SIGQUIT, oldQuit)])
+                                  childSignals: dispositions, childMask: mask)
+            forwardTo(launched.pid, mask: mask)
         } catch .exec(let e) {
+            forwardTo(0, mask: mask)
             if e == ENOENT { throw userError("\(command[0]): command not found", status: Status.notFound) }
             throw userError("\(command[0]): \(errnoString(e))", status: e == EACCES || e == ENOEXEC ? Status.cannotRun : Status.notFound)
         } catch .system(let what) {
+            forwardTo(0, mask: mask)
             throw userError(what)
         }
         let status = waitForExit(launched.pid)
@@ -211,6 +219,7 @@ func listTraces(_ path: String, before: [String: timespec]) -> [String] {
         return []
     }
     for f in written {
+        TraceTail.trimZeros(f)
         var st = stat()
         let size = stat(f, &st) == 0 ? " (\(st.st_size) bytes)" : ""
         warn("trace written: \(f)\(size)")

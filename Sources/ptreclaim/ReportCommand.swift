@@ -23,7 +23,7 @@ struct Report: ParsableCommand {
         commandName: "report",
         abstract: "Replay a trace under the four page-table policies and report page-table memory.",
         discussion: """
-            Policies: none (no reclaim), pt-reclaim (Linux 6.14+ CONFIG_PT_RECLAIM), refcount (the 2022 per-table reference count RFC) and ideal (only tables with a live entry). The model is checked against the VmPTE the kernel reported in each snapshot. A truncated trace is reported with truncated=true; a corrupt one exits with status 2.
+            Policies: none (no reclaim), pt-reclaim (Linux 6.14+ CONFIG_PT_RECLAIM), refcount (the 2022 per-table reference count RFC) and ideal (only tables with a live entry). The model is checked against the VmPTE the kernel reported in each snapshot. A truncated trace is reported with truncated=true; a corrupt one exits with status 2, and so does a damaged one (records missing before the trailer, data after it) after its report.
             """)
 
     @Option(help: ArgumentHelp("Output format: text for people, json for scripts (schema 1), folded stacks for flame graphs, csv timeline, html page (docs/cli.md).",
@@ -71,6 +71,8 @@ struct Report: ParsableCommand {
             throw userError(e.description, status: Status.badTrace)
         }
         try writeReport(input)
+        // Damage found after the records (TraceDamage.swift): the report is printed, then it fails.
+        if case .damaged(let e) = input.summary.ending { throw userError(e.description, status: Status.badTrace) }
     }
 
     func replay() throws -> ReportInput {

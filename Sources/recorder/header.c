@@ -4,6 +4,7 @@
  */
 #include "header.h"
 #include "encoder.h"
+#include "pagemap.h"
 #include "preload_check.h"
 #include "state.h"
 #include "trace_naming.h"
@@ -73,7 +74,7 @@ void ptr_header_write(int origin, const char *parent_trace, uint64_t realtime_ns
              o->residency_full, o->pagemap_scan);
 
     ptr_rec_begin(PTR_REC_HEADER);
-    ptr_put_uv(18);
+    ptr_put_uv(19);
     pair_u("version", PTR_FORMAT_VERSION);
     pair_u("pointer_size", sizeof(void *));
     pair_u("page_size", (unsigned long long)sysconf(_SC_PAGESIZE));
@@ -89,6 +90,7 @@ void ptr_header_write(int origin, const char *parent_trace, uint64_t realtime_ns
     pair_s("options", options);
     pair_s("kernel_policy", ptr_state.kernel_policy);
     pair_s("probe", ptr_state.probe_detail);
+    pair_s("residency", ptr_pagemap_source_name());
     pair_s("origin", origin_names[origin]);
     pair_s("parent_trace", parent_trace ? parent_trace : "");
     pair_s("preload_shadowed", ptr_preload_shadowed());

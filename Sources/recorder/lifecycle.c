@@ -67,7 +67,8 @@ static int env_int(const char *name, int dflt, int lo, int hi)
 static void read_options(void)
 {
     struct ptr_options *o = &ptr_state.opt;
-    o->interval_ms = env_int(PTR_ENV_INTERVAL_MS, 100, 0, 86400000);
+    o->interval_ms = env_int(PTR_ENV_INTERVAL_MS, 100, 0, PTR_INTERVAL_MS_MAX);
+    _Static_assert(PTR_STACK_DEPTH_MAX == PTR_MAX_STACK_DEPTH, "the CLI's limit is the recorder's");
     o->stack_depth = env_int(PTR_ENV_STACK_DEPTH, 32, 0, PTR_MAX_STACK_DEPTH);
     o->follow_fork = env_int(PTR_ENV_FOLLOW_FORK, 1, 0, 1);
     o->follow_exec = env_int(PTR_ENV_FOLLOW_EXEC, 1, 0, 1);

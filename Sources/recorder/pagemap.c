@@ -350,4 +350,21 @@ int ptr_pagemap_first(uint64_t start, uint64_t end, uint64_t *addr, unsigned *ca
 
 enum ptr_pm_source ptr_pagemap_last_source(void) { return pm_last; }
 
+static int pm_ignore_region(void *ctx, uint64_t start, uint64_t end, unsigned categories)
+{
+    return 0;
+}
+
+const char *ptr_pagemap_source_name(void)
+{
+    /* Before any walk, ask the sources about one page of our own data: the answer is the
+     * source every later walk starts with (a kernel before 6.7 has no PAGEMAP_SCAN). */
+    if (pm_last == PTR_PM_SOURCE_NONE) {
+        uint64_t page = (uint64_t)(uintptr_t)&pm_limit & ~(PM_PAGE - 1);
+        ptr_pagemap_walk(page, page + PM_PAGE, pm_ignore_region, NULL);
+    }
+    static const char *const names[] = {"none", "pagemap_scan", "pagemap_pread", "mincore"};
+    return names[pm_last];
+}
+
 void ptr_pagemap_force_source(enum ptr_pm_source s) { pm_forced = s; }

@@ -51,6 +51,10 @@ int ptr_pagemap_first(uint64_t start, uint64_t end, uint64_t *addr, unsigned *ca
 /* The source used by the last successful walk (for tests and the header's diagnostics). */
 enum ptr_pm_source ptr_pagemap_last_source(void);
 
+/* The source as a header value: "pagemap_scan", "pagemap_pread", "mincore" or "none" (no
+ * source could read). Walks one page first if nothing has been walked yet. */
+const char *ptr_pagemap_source_name(void);
+
 /* Testing hook: forbid sources better than `s` (PTR_PM_SOURCE_NONE = no restriction). */
 void ptr_pagemap_force_source(enum ptr_pm_source s);
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,6 +42,10 @@ static long page_size(void)
         ps = sysconf(_SC_PAGESIZE);
     return ps;
 }
+
+/* Mark the file as being written: `ptreclaim record --force` and the reports see the exclusive
+ * flock and leave the file alone. The kernel drops it when the process ends, however it ends. */
+static void hold_lock(int fd) { (void)flock(fd, LOCK_EX | LOCK_NB); }
 
 /* Move fd to a high number; the low one is closed. */
 static int move_high(int fd)
@@ -106,6 +111,7 @@ static int map_window(uint64_t need_end)
         return -1;
     if (f.win)
         ptr_raw_munmap(f.win, f.win_len);
+    hold_lock(f.fd); /* a reopened descriptor could not lock while the old window held it */
     f.win = p;
     f.win_off = off;
     f.win_len = len;
@@ -160,6 +166,7 @@ int ptr_file_create(const char *path)
     }
     memset(&f, 0, sizeof f);
     f.fd = move_high(fd);
+    hold_lock(f.fd);
     f.dev = st.st_dev;
     f.ino = st.st_ino;
     strcpy(f.path, path);

@@ -110,7 +110,7 @@ enum Sample {
         w.execFailed(time: tick(), errno: 2)
         w.lost(3)
         if trailer {
-            w.trailer(Trailer(time: tick(), recordsWritten: 20, recordsDropped: 2, exitReason: .atexit,
+            w.trailer(Trailer(time: tick(), recordsWritten: w.records, recordsDropped: 2, exitReason: .atexit,
                               exitStatus: 0))
         }
         return w

@@ -9,6 +9,8 @@ struct TraceWriter {
     private(set) var bytes: [UInt8] = []
     /// (end offset, record the reader yields for it), in file order.
     private(set) var expected: [(end: Int, record: TraceRecord)] = []
+    /// Records written so far, the HEADER included: what the recorder's TRAILER counts.
+    private(set) var records: UInt64 = 0
     private var time: UInt64
     private var address: UInt64 = 0
     private var ipReg: UInt64 = 0
@@ -42,7 +44,10 @@ struct TraceWriter {
 
     // MARK: primitives
     mutating func u8(_ b: UInt8) { bytes.append(b) }
-    mutating func tag(_ type: UInt32, flags: UInt8 = 0) { bytes.append(UInt8(type) | flags) }
+    mutating func tag(_ type: UInt32, flags: UInt8 = 0) {
+        bytes.append(UInt8(type) | flags)
+        if type != PTR_REC_TRAILER.rawValue { records += 1 }
+    }
     mutating func uv(_ v: UInt64) {
         var v = v
         while v >= 0x80 { bytes.append(UInt8(v & 0x7f) | 0x80); v >>= 7 }

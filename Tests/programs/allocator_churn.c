@@ -9,6 +9,8 @@
  * MallocExtension_ReleaseFreeMemory(), mimalloc mi_collect(true), else glibc malloc_trim(0).
  * The allocators madvise through libc's wrapper (glibc's malloc does not), so under the
  * recorder the test compares the recorded madvise count with strace's for the same run.
+ * Optional argument: MiB of 64 KiB objects in step 1 (default 1024; `make test-kernels` uses less
+ * under an emulated CPU). The 128 B step is scaled with it.
  * Last stdout line: {"allocator": "...", "big_objects": n, "small_objects": n, "releases": n}
  */
 #include "ptr_test.h"
@@ -45,39 +47,42 @@ static void release(void) {
     releases++;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     static char *big[NBIG];
     static char *small[NSMALL];
+    size_t mib = argc > 1 ? strtoul(argv[1], NULL, 10) : GIB / MIB;
+    CHECK(mib >= 1 && mib <= GIB / MIB, "MiB in 1..1024");
+    size_t nbig = mib * MIB / BIG, nsmall = NSMALL * mib / (GIB / MIB);
 
-    for (size_t i = 0; i < NBIG; i++) {
+    for (size_t i = 0; i < nbig; i++) {
         big[i] = malloc(BIG);
         CHECK(big[i], "malloc 64 KiB");
         ptr_touch(big[i], BIG);
     }
-    for (size_t i = 0; i < NBIG; i++)
+    for (size_t i = 0; i < nbig; i++)
         if (i % 64 != 0) {
             free(big[i]);
             big[i] = NULL;
         }
     release();
 
-    for (size_t i = 0; i < NSMALL; i++) {
+    for (size_t i = 0; i < nsmall; i++) {
         small[i] = malloc(SMALL);
         CHECK(small[i], "malloc 128 B");
         memset(small[i], (int)i, SMALL);
     }
-    for (size_t i = 0; i < NSMALL; i++)
+    for (size_t i = 0; i < nsmall; i++)
         if (i % 20 != 0) {
             free(small[i]);
             small[i] = NULL;
         }
     release();
 
-    for (size_t i = 0; i < NBIG; i++) free(big[i]);
-    for (size_t i = 0; i < NSMALL; i++) free(small[i]);
+    for (size_t i = 0; i < nbig; i++) free(big[i]);
+    for (size_t i = 0; i < nsmall; i++) free(small[i]);
     release();
 
     printf("{\"allocator\": \"%s\", \"big_objects\": %lu, \"small_objects\": %d, \"releases\": %d}\n",
-           allocator, (unsigned long)NBIG, NSMALL, releases);
+           allocator, (unsigned long)nbig, (int)nsmall, releases);
     return 0;
 }

@@ -137,7 +137,9 @@
  *              "thp" (the bracketed mode of /sys/kernel/mm/transparent_hugepage/enabled),
  *              "realtime_start_ns", "mono_start_ns", "options" (recorder options as
  *              key=value;...), "kernel_policy" ("pt-reclaim", "none" or "unknown"),
- *              "probe" (free text: VmPTE before/after of the start-up probe), "origin"
+ *              "probe" (free text: VmPTE before/after of the start-up probe), "residency"
+ *              (how page population is read: "pagemap_scan" = the PAGEMAP_SCAN ioctl, Linux
+ *              6.7+; "pagemap_pread" = pread of /proc/self/pagemap; "mincore"; "none"), "origin"
  *              ("start", "fork" or "exec"), "parent_trace" (path of the parent's trace, if any),
  *              "proc_start_ticks" (field 22 of /proc/self/stat: the process start time, which
  *              exec keeps, so an exec'd image recognizes its own process's earlier trace),
@@ -280,5 +282,10 @@ enum ptr_exit_reason {
  * its environment on (exec hooks, and its own environ for posix_spawn/system children). An image
  * started with another pid is a spawned child: it records only when following forks. */
 #define PTR_ENV_OWNER_PID "PTRECLAIM_OWNER_PID"
+
+/* The largest values the recorder honours; it ignores a value outside 0..MAX (its default
+ * applies), so `ptreclaim record` refuses such values before starting the program. */
+#define PTR_INTERVAL_MS_MAX 86400000 /* one day */
+#define PTR_STACK_DEPTH_MAX 128
 
 #endif /* PTRECLAIM_TRACE_H */
