@@ -177,14 +177,14 @@ int ptr_call_begin_slow(struct ptr_call *c, const void *caller)
     return PTR_RECORD;
 }
 
-void ptr_call_residency(struct ptr_call *c, uint64_t start, uint64_t len)
+void ptr_call_residency(struct ptr_call *c, uint64_t start, uint64_t len, enum ptr_res_form form)
 {
     if (len == 0 || c->no_residency)
         return;
     uint64_t end = start + len;
     if (end < start)
         end = UINT64_MAX;
-    c->res = ptr_residency_capture(start, end, &c->res_first, &c->res_len);
+    c->res = ptr_residency_capture(start, end, form, &c->res_first, &c->res_len);
     c->res_anchor = start;
     errno = c->saved_errno;
 }

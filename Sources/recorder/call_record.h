@@ -28,6 +28,7 @@
 #include "lifecycle.h"
 #include "lock.h"
 #include "raw.h"
+#include "residency.h"
 #include "state.h"
 
 #include <errno.h>
@@ -115,7 +116,7 @@ static inline __attribute__((always_inline)) int ptr_call_begin(struct ptr_call 
 
 /* Population of the blocks enclosing [start, start + len), read now (before the call). The
  * record's anchor defaults to `start`; a hook whose anchor field differs sets c->res_anchor. */
-void ptr_call_residency(struct ptr_call *c, uint64_t start, uint64_t len);
+void ptr_call_residency(struct ptr_call *c, uint64_t start, uint64_t len, enum ptr_res_form form);
 
 /* The real call runs next. */
 static inline void ptr_call_made(struct ptr_call *c)

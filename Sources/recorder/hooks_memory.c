@@ -36,7 +36,7 @@ static void *record_mmap(void *addr, size_t len, int prot, int flags, int fd, of
     if (!ptr_call_begin(&c, caller))
         return ptr_forward_mmap(addr, len, prot, flags, fd, off, is64);
     if (c.mode == PTR_RECORD && (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)))
-        ptr_call_residency(&c, U64(addr), len);
+        ptr_call_residency(&c, U64(addr), len, PTR_RES_RELEASE);
     ptr_call_made(&c);
     void *r = ptr_forward_mmap(addr, len, prot, flags, fd, off, is64);
     int e = errno;
@@ -63,7 +63,7 @@ PTR_EXPORT int munmap(void *addr, size_t len)
     if (!ptr_call_begin(&c, caller))
         return ptr_forward_munmap(addr, len);
     if (c.mode == PTR_RECORD)
-        ptr_call_residency(&c, U64(addr), len);
+        ptr_call_residency(&c, U64(addr), len, PTR_RES_RELEASE);
     ptr_call_made(&c);
     int r = ptr_forward_munmap(addr, len);
     int e = errno;
@@ -85,8 +85,9 @@ PTR_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
     struct ptr_call c;
     if (!ptr_call_begin(&c, caller))
         return ptr_forward_mremap(old, old_len, new_len, flags, new_addr);
+    /* Every page: the model moves the old range's pages to the new place. */
     if (c.mode == PTR_RECORD)
-        ptr_call_residency(&c, U64(old), old_len);
+        ptr_call_residency(&c, U64(old), old_len, PTR_RES_FULL);
     ptr_call_made(&c);
     void *r = ptr_forward_mremap(old, old_len, new_len, flags, new_addr);
     int e = errno;
@@ -104,13 +105,28 @@ static int forward_advice(void *addr, size_t len, int advice, int posix)
                  : ptr_forward_madvise(addr, len, advice);
 }
 
+#ifndef MADV_DONTNEED_LOCKED
+#define MADV_DONTNEED_LOCKED 24
+#endif
+
+/* A witness per block is enough only where the call zaps its whole range (residency.h);
+ * glibc's posix_madvise ignores POSIX_MADV_DONTNEED, so it zaps nothing. */
+static enum ptr_res_form advice_form(int advice, int posix)
+{
+    if (!posix && (advice == MADV_DONTNEED || advice == MADV_DONTNEED_LOCKED))
+        return PTR_RES_RELEASE;
+    return PTR_RES_FULL;
+}
+
 static int record_advice(void *addr, size_t len, int advice, int posix, const void *caller)
 {
     struct ptr_call c;
     if (!ptr_call_begin(&c, caller))
         return forward_advice(addr, len, advice, posix);
+    if (c.mode == PTR_RECORD && advice == MADV_FREE && !posix)
+        ptr_residency_note_lazyfree(U64(addr), len);
     if (c.mode == PTR_RECORD && ptr_advice_releases(advice))
-        ptr_call_residency(&c, U64(addr), len);
+        ptr_call_residency(&c, U64(addr), len, advice_form(advice, posix));
     ptr_call_made(&c);
     int r = forward_advice(addr, len, advice, posix);
     int e = errno;
@@ -169,6 +185,8 @@ PTR_EXPORT ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t n,
         return ptr_forward_process_madvise(pidfd, iov, n, advice, flags);
     }
     size_t niov = copy_iov(iov, n);
+    for (size_t i = 0; advice == MADV_FREE && i < niov; i++)
+        ptr_residency_note_lazyfree((uint64_t)(uintptr_t)iov_copy[i].iov_base, iov_copy[i].iov_len);
     if (niov && ptr_advice_releases(advice) && pidfd_is_self(pidfd)) {
         /* One residency block per record: the span of all ranges. */
         uint64_t lo = UINT64_MAX, hi = 0;
@@ -183,7 +201,7 @@ PTR_EXPORT ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t n,
                 hi = b;
         }
         if (hi > lo)
-            ptr_call_residency(&c, lo, hi - lo);
+            ptr_call_residency(&c, lo, hi - lo, PTR_RES_FULL);
     }
     errno = c.saved_errno;
     ptr_call_made(&c);
@@ -238,7 +256,7 @@ PTR_EXPORT int brk(void *addr)
     uint64_t old = kernel_break();
     uint64_t want = U64(addr);
     if (c.mode == PTR_RECORD && want < old)
-        ptr_call_residency(&c, want, old - want);
+        ptr_call_residency(&c, want, old - want, PTR_RES_RELEASE);
     errno = saved;
     ptr_call_made(&c);
     int r = ptr_forward_brk(addr);
@@ -258,7 +276,7 @@ PTR_EXPORT void *sbrk(intptr_t inc)
     int saved = errno;
     uint64_t old = kernel_break();
     if (c.mode == PTR_RECORD && inc < 0)
-        ptr_call_residency(&c, old + (uint64_t)inc, (uint64_t)-inc);
+        ptr_call_residency(&c, old + (uint64_t)inc, (uint64_t)-inc, PTR_RES_RELEASE);
     errno = saved;
     ptr_call_made(&c);
     void *r = ptr_forward_sbrk(inc);

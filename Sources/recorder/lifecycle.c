@@ -102,7 +102,9 @@ static void read_options(void)
     o->follow_fork = env_int(PTR_ENV_FOLLOW_FORK, 1, 0, 1);
     o->follow_exec = env_int(PTR_ENV_FOLLOW_EXEC, 1, 0, 1);
     o->probe = env_int(PTR_ENV_PROBE, 1, 0, 1);
+    o->residency_full = env_int(PTR_ENV_RESIDENCY_FULL, 0, 0, 1);
     o->pagemap_scan = env_int(PTR_ENV_PAGEMAP_SCAN, 1, 0, 1);
+    ptr_residency_configure(o->residency_full, o->pagemap_scan);
 }
 
 static int make_absolute(const char *path)

@@ -36,6 +36,9 @@ static enum ptr_pm_source pm_last = PTR_PM_SOURCE_NONE;
 static uint64_t pm_limit;
 static uint64_t pm_open_failed_ns; /* time of the last failed open (0 = none) */
 static int pm_open_errno;          /* its errno */
+/* ptr_pagemap_first: stop at the first populated page. The ioctl is told max_pages = 1 (the
+ * kernel's cost is per reported page), pread reads small chunks first. */
+static int pm_first_only;
 
 static struct page_region pm_vec[PM_SCAN_VEC];
 static uint64_t pm_entries[PM_PREAD_PAGES];
@@ -124,7 +127,8 @@ static uint64_t pm_scan_ioctl(int fd, uint64_t start, uint64_t end, uint64_t *wa
         .start = start,
         .end = end,
         .vec = (uint64_t)(uintptr_t)pm_vec,
-        .vec_len = PM_SCAN_VEC,
+        .vec_len = pm_first_only ? 1 : PM_SCAN_VEC,
+        .max_pages = pm_first_only ? 1 : 0,
         .category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
         .return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_HUGE,
     };
@@ -206,6 +210,8 @@ struct pm_run {
 static int pm_run_add(struct pm_run *run, uint64_t addr, unsigned cat, ptr_pm_region_fn fn,
                       void *ctx)
 {
+    if (pm_first_only && cat) /* the caller stops at the first page: no run to wait for */
+        return fn(ctx, addr, addr + PM_PAGE, cat);
     if (run->cat && (cat != run->cat || addr != run->end)) {
         int stop = fn(ctx, run->start, run->end, run->cat);
         run->cat = 0;
@@ -228,10 +234,15 @@ static int pm_walk_pread(uint64_t start, uint64_t end, ptr_pm_region_fn fn, void
         return -1;
     struct pm_run run = {0, 0, 0};
     int retried = 0;
+    /* Looking for one page: 8 entries first, then 4 times more per read (a populated remainder
+     * usually answers in the first read; an empty one costs at most 1.5 reads of it). */
+    uint64_t chunk = pm_first_only ? 8 : PM_PREAD_PAGES;
     for (uint64_t cur = start; cur < end;) {
         uint64_t npages = (end - cur) / PM_PAGE;
-        if (npages > PM_PREAD_PAGES)
-            npages = PM_PREAD_PAGES;
+        if (npages > chunk)
+            npages = chunk;
+        if (chunk < PM_PREAD_PAGES)
+            chunk *= 4;
         int fd = pm_get();
         if (fd < 0)
             return -1;
@@ -341,6 +352,40 @@ int ptr_pagemap_walk(uint64_t start, uint64_t end, ptr_pm_region_fn fn, void *ct
     r = pm_walk_mincore(start, end, fn, ctx);
     pm_last = r == -1 ? PTR_PM_SOURCE_NONE : PTR_PM_SOURCE_MINCORE;
     return r;
+}
+
+struct pm_first_ctx {
+    uint64_t addr;
+    unsigned cat;
+    int found;
+};
+
+static int pm_first_region(void *ctx, uint64_t start, uint64_t end, unsigned cat)
+{
+    struct pm_first_ctx *f = ctx;
+    if (start == 0 && end == 0) { /* restart with another source */
+        f->found = 0;
+        return 0;
+    }
+    f->addr = start;
+    f->cat = cat;
+    f->found = 1;
+    return 1;
+}
+
+int ptr_pagemap_first(uint64_t start, uint64_t end, uint64_t *addr, unsigned *cat)
+{
+    struct pm_first_ctx f = {0, 0, 0};
+    pm_first_only = 1;
+    int r = ptr_pagemap_walk(start, end, pm_first_region, &f);
+    pm_first_only = 0;
+    if (r < 0)
+        return -1;
+    if (!f.found)
+        return 0;
+    *addr = f.addr;
+    *cat = f.cat;
+    return 1;
 }
 
 enum ptr_pm_source ptr_pagemap_last_source(void) { return pm_last; }

@@ -40,6 +40,14 @@ enum ptr_pm_source {
 typedef int (*ptr_pm_region_fn)(void *ctx, uint64_t start, uint64_t end, unsigned categories);
 int ptr_pagemap_walk(uint64_t start, uint64_t end, ptr_pm_region_fn fn, void *ctx);
 
+/*
+ * The first populated page of [start, end): 1 and *addr, *cat (its categories: with
+ * PTR_PM_HUGE when a PMD entry maps its block) when there is one, 0 when none, -1 when no
+ * source could read the range. Costs one page's report, not the range's population: the
+ * ioctl with max_pages = 1, pread in growing chunks, mincore likewise.
+ */
+int ptr_pagemap_first(uint64_t start, uint64_t end, uint64_t *addr, unsigned *cat);
+
 /* The source used by the last successful walk (for tests and the header's diagnostics). */
 enum ptr_pm_source ptr_pagemap_last_source(void);
 
