@@ -11,7 +11,7 @@ CC ?= cc
 # Debian packages the build and the tests need.
 DEB_PACKAGES := libunwind-dev libjemalloc-dev libjemalloc2 libtcmalloc-minimal4 \
                 libgoogle-perftools-dev libmimalloc-dev libmimalloc2.0 strace \
-                chromium-headless-shell python3
+                chromium-headless-shell python3 python3-prometheus-client
 
 .PHONY: all deps recorder cli programs test demo bench traces clean
 all: deps recorder cli programs
@@ -112,6 +112,11 @@ BENCH_CFLAGS := -O2 -g -Wall -Wextra -D_GNU_SOURCE -ISources/CPTFormat/include -
 
 bench: recorder cli $(BUILD)/.bench-deps-ok $(BENCH_TOOLS)
 	bash bench/run.sh $(BUILD)
+
+# The cost of `ptreclaim inspect` (docs/performance.md, section "inspect"): about 30 s.
+.PHONY: bench-inspect
+bench-inspect: cli $(BUILD)/.bench-deps-ok $(BUILD)/bench/inspect_target
+	bash bench/inspect.sh $(BUILD)
 
 $(BUILD)/.bench-deps-ok: Makefile | deps
 	@missing=$$(for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

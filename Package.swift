@@ -24,13 +24,16 @@ let package = Package(
         // The replay as a library: trace + options -> ReplayOutput (Replay.run), the counting
         // rules (TraceSummary) and the stack table. Every front end calls it.
         .target(name: "PTReplay", dependencies: ["PTTrace", "PTModel"], path: "Sources/PTReplay"),
-        // Text and JSON reports.
-        .target(name: "PTReport", dependencies: ["PTTrace", "PTModel", "PTReplay"], path: "Sources/PTReport"),
+        // `ptreclaim inspect`: page-table waste of running processes (/proc, pagemap).
+        .target(name: "CPTInspect", path: "Sources/CPTInspect"),
+        .target(name: "PTInspect", dependencies: ["CPTInspect", "PTTrace", "PTModel"], path: "Sources/PTInspect"),
+        // Text and JSON reports (of traces, and of `ptreclaim inspect`).
+        .target(name: "PTReport", dependencies: ["PTTrace", "PTModel", "PTReplay", "PTInspect"], path: "Sources/PTReport"),
         // Command-line front end.
         .executableTarget(
             name: "ptreclaim",
             dependencies: [
-                "PTTrace", "PTModel", "PTReplay", "PTReport",
+                "PTTrace", "PTModel", "PTReplay", "PTReport", "PTInspect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/ptreclaim"),

@@ -2,7 +2,8 @@
 # call_cost.sh: added cost per intercepted call (issue 2).
 #   bench/call_cost.sh BUILD_DIR [REPS] [N]
 # Runs build/bench/call_cost REPS times in each configuration — bare, recorder with stacks off
-# (PTRECLAIM_STACK_DEPTH=0), recorder with 32-frame stacks — alternating the three so that a
+# (PTRECLAIM_STACK_DEPTH=0), recorder with 32-frame stacks, the same on the pre-6.7 path
+# (pre67: PTRECLAIM_PAGEMAP_SCAN=0, residency read from /proc/self/pagemap) — alternating them so that a
 # burst of load from other jobs hits all of them alike. Each run prints per-case medians of
 # its own rounds; this script takes the median over runs and subtracts the bare median.
 # Output: one line per case and configuration, then "added" lines that bench/run.sh collects.
@@ -23,11 +24,14 @@ run() { # config rep
     stacks0 | stacks32)
         env LD_PRELOAD="$lib" PTRECLAIM_OUTPUT="$work/$cfg.$rep.ptr" \
             PTRECLAIM_STACK_DEPTH="${cfg#stacks}" "$bin" "$n" >"$out" ;;
+    pre67)
+        env LD_PRELOAD="$lib" PTRECLAIM_OUTPUT="$work/$cfg.$rep.ptr" PTRECLAIM_PAGEMAP_SCAN=0 \
+            "$bin" "$n" >"$out" ;;
     esac
 }
 
 for rep in $(seq 1 "$reps"); do
-    for cfg in bare stacks0 stacks32; do run "$cfg" "$rep"; done
+    for cfg in bare stacks0 stacks32 pre67; do run "$cfg" "$rep"; done
 done
 
 # median CASE CONFIG COLUMN -> median over runs of that column (2 = CPU ns, 3 = wall ns)
@@ -40,7 +44,7 @@ printf '%-14s %-9s %12s %12s %12s %12s\n' case config cpu_ns wall_ns added_cpu a
 for c in madvise_small madvise_deep mmap_munmap dontneed_2m; do
     bc=$(median "$c" bare 2)
     bw=$(median "$c" bare 3)
-    for cfg in bare stacks0 stacks32; do
+    for cfg in bare stacks0 stacks32 pre67; do
         mc=$(median "$c" "$cfg" 2)
         mw=$(median "$c" "$cfg" 3)
         printf '%-14s %-9s %12.1f %12.1f %12.1f %12.1f\n' "$c" "$cfg" "$mc" "$mw" \

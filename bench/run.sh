@@ -73,6 +73,8 @@ section "summary"
     v=$(cc_added mmap_munmap stacks32); row "added ns/call, mmap+munmap 64 KiB, stacks on" "$v" "-" "-"
     v=$(cc_added dontneed_2m stacks32)
     row "added ns/call, 2 MiB DONTNEED, stacks + residency" "$v" "<= 2000" "$(verdict "$v" 2000 le)"
+    v=$(cc_added dontneed_2m pre67)
+    row "added ns/call, 2 MiB DONTNEED, same, pre-6.7 path" "$v" "-" "-"
     v=$(awk '$1 == "scan_full_block" { print $2 }' "$out/scan_cost.txt")
     row "  of which kernel PAGEMAP_SCAN of the full block (bare)" "$v" "-" "-"
     # A slowdown verdict needs the repetitions to agree: "met" when every paired repetition is
@@ -82,12 +84,18 @@ section "summary"
         split(r, x, /\.\.|[()]/); lo = x[2]; hi = x[3]
         print (hi <= t) ? "met" : (lo > t) ? "NOT met" : "noise" }'; }
     for wl in redis py; do
-        for cfg in record strace; do
+        for cfg in record pre67 strace; do
+            grep -q "^median $cfg " "$out/$wl.txt" || continue
             w=$(awk -v c="$cfg" '$1 == "median" && $2 == c { print $8 " (" $10 ")" }' "$out/$wl.txt")
             u=$(awk -v c="$cfg" '$1 == "median" && $2 == c { print $12 " (" $14 ")" }' "$out/$wl.txt")
+            # Issue 9: python+jemalloc <= 1.05x CPU, <= 1.15x on the pre-6.7 path; redis within noise.
             if [ "$cfg" = record ]; then
-                row "$wl wall slowdown % (range), ptreclaim record" "$w" "<= 3" "$(verdict_range ${w} 3)"
-                row "$wl CPU overhead % (range), ptreclaim record" "$u" "<= 3" "$(verdict_range ${u} 3)"
+                t=3; [ "$wl" = py ] && t=5
+                row "$wl wall slowdown % (range), ptreclaim record" "$w" "<= $t" "$(verdict_range ${w} $t)"
+                row "$wl CPU overhead % (range), ptreclaim record" "$u" "<= $t" "$(verdict_range ${u} $t)"
+            elif [ "$cfg" = pre67 ]; then
+                row "$wl wall slowdown % (range), record, pre-6.7 path" "$w" "-" "-"
+                row "$wl CPU overhead % (range), record, pre-6.7 path" "$u" "<= 15" "$(verdict_range ${u} 15)"
             else
                 row "$wl wall slowdown % (range), strace -e trace=memory" "$w" "-" "-"
                 row "$wl CPU overhead % (range), strace -e trace=memory" "$u" "-" "-"
@@ -102,7 +110,7 @@ section "summary"
         v=$(awk -v t="$tr" '$1 == t { print (t == "ALL") ? $7 : $4 }' "$out/bytes.txt")
         vr=$(awk -v t="$tr" '$1 == t { print (t == "ALL") ? $8 : $5 }' "$out/bytes.txt")
         row "bytes/call without residency ($tr)" "$v" "<= 16" "$(verdict "${v:-999}" 16 le)"
-        row "bytes/call with residency ($tr)" "$vr" "<= 16" "$(verdict "${vr:-999}" 16 le)"
+        row "bytes/call with residency ($tr)" "$vr" "<= 12" "$(verdict "${vr:-999}" 12 le)"
     done
     # Targets (issue 8): >= 15M events/s on the synthetic traces, >= 10M on the recorded one.
     awk '($1 ~ /^[0-9]+$/ || $1 == "recorded") && NF == 11 { print $1, $7, $8, $9, $11 }' "$out/replay.txt" |

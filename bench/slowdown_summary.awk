@@ -7,10 +7,10 @@ function med(a, n,   i, j, t) {
     return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
 BEGIN { if (!CPUCOL) CPUCOL = 5 }
-$1 ~ /^(bare|record|strace)$/ && $2 ~ /^[0-9]+$/ { w[$1, $2] = $3; c[$1, $2] = $CPUCOL; reps[$2] = 1; seen[$1] = 1 }
+$1 ~ /^(bare|record|pre67|strace)$/ && $2 ~ /^[0-9]+$/ { w[$1, $2] = $3; c[$1, $2] = $CPUCOL; reps[$2] = 1; seen[$1] = 1 }
 END {
-    split("bare record strace", cfgs, " ")
-    for (k = 1; k <= 3; k++) {
+    split("bare record pre67 strace", cfgs, " ")
+    for (k = 1; k <= 4; k++) {
         cfg = cfgs[k]
         if (!seen[cfg]) continue
         n = 0

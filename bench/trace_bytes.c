@@ -13,7 +13,7 @@
  * It also prints the average bytes per call of each field (tag, dt, stack, addr, len, other
  * arguments, hints, result, residency head / gap_kind / runs), and with TRACE_BYTES_HIST=1 in
  * the environment histograms of the residency runs (nruns, page_gap, npages).
- * Reads format version 2 (exit status 2 for any other).
+ * Reads format versions 2 and 3 (same layouts; exit status 2 for any other).
  * Exit status 2 on a malformed file (with the byte offset), 0 otherwise.
  */
 #ifndef _GNU_SOURCE
@@ -173,8 +173,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: not a ptreclaim trace (bad magic)\n", argv[1]);
         return 2;
     }
-    if ((base[8] | base[9] << 8) != PTR_FORMAT_VERSION) {
-        fprintf(stderr, "%s: trace format version %d (trace_bytes reads format version %d)\n",
+    if ((base[8] | base[9] << 8) != 2 && (base[8] | base[9] << 8) != PTR_FORMAT_VERSION) {
+        fprintf(stderr, "%s: trace format version %d (trace_bytes reads format versions 2, %d)\n",
                 argv[1], base[8] | base[9] << 8, PTR_FORMAT_VERSION);
         return 2;
     }

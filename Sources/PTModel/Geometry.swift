@@ -55,3 +55,16 @@ enum PolicyIndex {
         }
     }
 }
+
+/// The same geometry for other modules (`ptreclaim inspect` counts blocks and regions with it).
+public enum PageTableGeometry {
+    public static let pageSize = PTModel.pageSize
+    /// Bytes one PTE page maps (a 2 MiB block).
+    public static let blockSize = PTModel.pmdSize
+    public static let blockShift: UInt64 = 21
+    /// Block index -> index of the 1 GiB region (one PMD page) and 512 GiB region (one PUD page).
+    public static let blocksPerPMDRegionShift = PTModel.blocksPerPMDRegionShift
+    public static let blocksPerPUDRegionShift = PTModel.blocksPerPUDRegionShift
+    public static func block(of address: UInt64) -> UInt64 { blockOf(address) }
+    public static func start(ofBlock b: UInt64) -> UInt64 { blockStart(b) }
+}

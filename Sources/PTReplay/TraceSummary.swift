@@ -9,7 +9,11 @@ import PTTrace
 // - `calls` by function: mmap64 counts as mmap; posix_madvise and process_madvise count as
 //   madvise; pkey_mprotect counts as mprotect. Failed calls count too (they were recorded).
 // - `duration_s`: from the header's mono_start_ns to the last timed record.
-// - `dropped_events`: the TRAILER's records_dropped plus every LOST count.
+// - `calls_lost`: every LOST count (program calls seen but not recorded).
+// - `records_dropped`: the TRAILER's records_dropped (records of any kind built but not
+//   written: full disk, file size limit); unknown (nil) without a trailer.
+// - `dropped_events` (kept for compatibility, deprecated): the sum of the two above, which
+//   counts different things (a dropped snapshot is many records, a lost call one call).
 
 public struct CallCounts: Equatable, Sendable {
     public var mmap: UInt64 = 0
@@ -67,6 +71,11 @@ public struct TraceSummary: Sendable {
     /// duration_s: seconds from the recorder's start to the last timed record.
     public var durationSeconds: Double { lastNs >= startNs ? Double(lastNs - startNs) / 1e9 : 0 }
     public var droppedEvents: UInt64 { (trailer?.recordsDropped ?? 0) &+ lost }
+    /// Program calls the recorder saw but did not record (sum of LOST records).
+    public var callsLost: UInt64 { lost }
+    /// Records the recorder built but could not write (TRAILER records_dropped); nil when the
+    /// trace has no trailer.
+    public var recordsDropped: UInt64? { trailer?.recordsDropped }
 
     public mutating func add(_ record: TraceRecord) {
         switch record {

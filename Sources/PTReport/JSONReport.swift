@@ -32,6 +32,8 @@ public enum JSONReport {
         j.double("duration_s", s.durationSeconds)
         j.bool("truncated", s.truncated)
         j.int("dropped_events", s.droppedEvents)
+        j.int("calls_lost", s.callsLost)
+        if let d = s.recordsDropped { j.int("records_dropped", d) } else { j.null("records_dropped") }
         j.open("calls")
         for (name, count) in s.calls.ordered { j.int(name, count) }
         j.close()

@@ -32,7 +32,7 @@ public enum TextReport {
         o += "  pid          \(s.pid.map(String.init) ?? "?")   kernel \(s.kernel ?? "?")   page size \(s.pageSize)\n"
         o += "  duration     \(Units.fixed(s.durationSeconds, 3)) s   events \(s.events)   snapshots \(s.snapshots)\n"
         o += "  status       \(statusText(s.ending))"
-        o += "   dropped events \(s.droppedEvents)\n"
+        o += "   calls lost \(s.callsLost)   records dropped \(s.recordsDropped.map(String.init) ?? "?")\n"
         var calls = s.calls.ordered.map { "\($0.name) \($0.count)" }.joined(separator: ", ")
         var folded: [String] = []
         if s.mmap64Calls > 0 { folded.append("mmap64 \(s.mmap64Calls)") }

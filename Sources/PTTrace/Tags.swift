@@ -57,8 +57,9 @@ public enum TraceFormat {
     public static let magic: [UInt8] = Array(PTR_MAGIC.utf8)
     public static let version = UInt16(PTR_FORMAT_VERSION)
     public static let fileHeaderLength = Int(PTR_FILE_HEADER_LEN)
-    /// Format versions this reader decodes.
-    public static let readableVersions: [UInt16] = [UInt16(PTR_FORMAT_VERSION)]
+    /// Format versions this reader decodes: 2 and 3 share every layout; version 3's release
+    /// calls list witness pages (ptreclaim_trace.h, RESIDENCY), which the model reads alike.
+    public static let readableVersions: [UInt16] = [2, UInt16(PTR_FORMAT_VERSION)]
 }
 
 /// Bounds that keep a bit-flipped count from allocating gigabytes or looping for ever.

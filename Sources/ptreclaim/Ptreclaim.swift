@@ -18,7 +18,7 @@ struct Ptreclaim: ParsableCommand {
             See docs/cli.md for every option, exit status and the JSON report.
             """,
         version: "ptreclaim \(ptreclaimVersion) (trace format version \(TraceFormat.version))",
-        subcommands: [Record.self, Report.self, Summary.self, Diff.self, Dump.self])
+        subcommands: [Record.self, Report.self, Summary.self, Diff.self, Dump.self, Inspect.self])
 
     /// ArgumentParser's main, with usage errors shortened to one line (UsageErrors.swift).
     static func main() {

@@ -27,6 +27,11 @@ static struct registers reg;   /* current values */
 static struct registers saved; /* values before the record (or group) being built */
 static uint64_t written, dropped;
 static int grouping;           /* inside ptr_group_begin ... ptr_group_commit */
+/* A commit in progress (see ptr_enc_repair): the file length before it and `written` after. */
+static uint64_t commit_len_before, commit_written_after;
+static int committing;
+static int building; /* a record or group is being built (reg moved past saved) */
+static struct registers committed; /* the registers as the reader has them (file so far) */
 static uint64_t group_records; /* records committed into the current group */
 
 int ptr_enc_init(void)
@@ -49,6 +54,7 @@ void ptr_enc_reset(uint64_t mono_start_ns)
     memset(&reg, 0, sizeof reg);
     reg.time = mono_start_ns;
     saved = reg;
+    committed = reg;
     len = 0;
     overflow = 0;
     written = dropped = 0;
@@ -82,6 +88,7 @@ void ptr_rec_begin(uint8_t tag)
         saved = reg;
         len = 0;
         overflow = 0;
+        building = 1;
     }
     if (room(1))
         buf[len++] = tag;
@@ -172,18 +179,60 @@ void ptr_put_stack(uint32_t node)
     reg.stack = node;
 }
 
+/* The buffer to the file, `records` records; `written` follows in a way ptr_enc_repair can
+ * finish if the thread is taken away half-way. */
+static int file_write(uint64_t records)
+{
+    commit_len_before = ptr_file_length();
+    commit_written_after = written + records;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    committing = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    int r = ptr_file_write(buf, len);
+    if (r == 0) {
+        committed = reg;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        written = commit_written_after;
+        building = 0; /* the registers now match the file */
+    }
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    committing = 0;
+    return r;
+}
+
+void ptr_enc_repair(void)
+{
+    ptr_file_repair();
+    int landed = committing && ptr_file_length() > commit_len_before;
+    if (landed) {
+        written = commit_written_after;
+        committed = reg; /* reg was complete before the write began */
+    }
+    /* Forget the record or group being built, as if it had never begun: the registers are
+     * where the reader's are after the last record in the file. */
+    reg = committed;
+    saved = committed;
+    committing = 0;
+    building = 0;
+    len = 0;
+    overflow = 0;
+    grouping = 0;
+    group_records = 0;
+}
+
 int ptr_rec_commit(void)
 {
     if (grouping) { /* stays in the buffer; an overflow dooms the whole group */
         group_records++;
         return overflow ? -1 : 0;
     }
-    if (!overflow && len && ptr_file_write(buf, len) == 0) {
-        written++;
+    if (!overflow && len && file_write(1) == 0) {
         len = 0;
+        building = 0;
         return 0;
     }
     reg = saved;
+    building = 0;
     dropped++;
     len = 0;
     return -1;
@@ -197,6 +246,7 @@ void ptr_rec_drop(void)
 
 void ptr_group_begin(void)
 {
+    building = 1;
     saved = reg;
     len = 0;
     overflow = 0;
@@ -207,13 +257,12 @@ void ptr_group_begin(void)
 int ptr_group_commit(void)
 {
     grouping = 0;
-    int ok = !overflow && len && ptr_file_write(buf, len) == 0;
-    if (ok)
-        written += group_records;
-    else {
+    int ok = !overflow && len && file_write(group_records) == 0;
+    if (!ok) {
         reg = saved;
         dropped += group_records;
     }
+    building = 0;
     len = 0;
     overflow = 0;
     group_records = 0;
@@ -229,6 +278,7 @@ void ptr_group_abort(void)
 void ptr_group_discard(void)
 {
     grouping = 0;
+    building = 0;
     reg = saved;
     len = 0;
     overflow = 0;

@@ -46,6 +46,11 @@ void ptr_group_abort(void);
 /* Forget the group as if it had never begun (not a drop: the caller will build it again). */
 void ptr_group_discard(void);
 
+/* The thread building a record was taken away for good (siglongjmp out of a signal handler
+ * that interrupted a hook, jumps.c): finish a commit cut in its last instructions, forget the
+ * record being built. Lock held. */
+void ptr_enc_repair(void);
+
 /* CLOCK_MONOTONIC now, in ns (vDSO, no system call). */
 uint64_t ptr_now_ns(void);
 

@@ -3,6 +3,7 @@
  * EXEC / EXEC_FAILED around the exec family.
  */
 #include "lifecycle.h"
+#include "call_record.h"
 #include "encoder.h"
 #include "lock.h"
 #include "raw.h"
@@ -28,6 +29,7 @@ void ptr_atfork_child(void)
     ptr_state.fork_gen++;
     ptr_lock_reset_after_fork();
     ptr_lost_reset();
+    ptr_side_reset();
     if (!ptr_state.recording)
         goto out;
     ptr_guard = PTR_GUARD_INTERNAL;
@@ -50,6 +52,7 @@ void ptr_atfork_child(void)
         goto out;
     }
     ptr_stacks_reset();
+    ptr_owner_mark_arm(); /* the page was wiped by the fork: this child owns its new trace */
     ptr_lock();
     ptr_begin_trace(PTR_ORIGIN_FORK, parent);
     ptr_state.recording = 1;

@@ -3,6 +3,7 @@
  * everything it reads goes into static buffers (no malloc).
  */
 #include "header.h"
+#include "pagemap.h"
 #include "encoder.h"
 #include "pagemap.h"
 #include "preload_check.h"
@@ -68,8 +69,10 @@ void ptr_header_write(int origin, const char *parent_trace, uint64_t realtime_ns
         strcpy(u.release, "unknown");
     const struct ptr_options *o = &ptr_state.opt;
     snprintf(options, sizeof options,
-             "interval_ms=%d;stack_depth=%d;follow_fork=%d;follow_exec=%d;probe=%d",
-             o->interval_ms, o->stack_depth, o->follow_fork, o->follow_exec, o->probe);
+             "interval_ms=%d;stack_depth=%d;follow_fork=%d;follow_exec=%d;probe=%d;"
+             "residency_full=%d;pagemap_scan=%d",
+             o->interval_ms, o->stack_depth, o->follow_fork, o->follow_exec, o->probe,
+             o->residency_full, o->pagemap_scan && !ptr_pagemap_ioctl_disabled());
 
     ptr_rec_begin(PTR_REC_HEADER);
     ptr_put_uv(19);

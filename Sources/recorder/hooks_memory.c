@@ -27,21 +27,22 @@ int pkey_mprotect(void *addr, size_t len, int prot, int pkey);
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
+#define U64(p) ((uint64_t)(uintptr_t)(p))
+
 static void *record_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off, int is64,
                          const void *caller)
 {
     struct ptr_call c;
     if (!ptr_call_begin(&c, caller))
         return ptr_forward_mmap(addr, len, prot, flags, fd, off, is64);
-    if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE))
-        ptr_call_residency(&c, (uint64_t)(uintptr_t)addr, len);
+    if (c.mode == PTR_RECORD && (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)))
+        ptr_call_residency(&c, U64(addr), len, PTR_RES_RELEASE);
+    ptr_call_made(&c);
     void *r = ptr_forward_mmap(addr, len, prot, flags, fd, off, is64);
     int e = errno;
-    int failed = r == MAP_FAILED;
-    ptr_call_record(&c, PTR_REC_MMAP, failed);
-    ptr_rec_mmap_body((uint64_t)(uintptr_t)addr, len, prot, flags, is64, fd, (uint64_t)off, failed, e,
-                      (uint64_t)(uintptr_t)r);
-    ptr_call_end(&c, e);
+    uint64_t a[PTR_CALL_FIELDS] = {U64(addr), len, (uint64_t)prot, (uint64_t)flags, (uint64_t)is64,
+                                   (uint64_t)fd, (uint64_t)off, (uint64_t)e, U64(r)};
+    ptr_call_finish(&c, PTR_REC_MMAP, r == MAP_FAILED, a, e);
     return r;
 }
 
@@ -61,12 +62,13 @@ PTR_EXPORT int munmap(void *addr, size_t len)
     struct ptr_call c;
     if (!ptr_call_begin(&c, caller))
         return ptr_forward_munmap(addr, len);
-    ptr_call_residency(&c, (uint64_t)(uintptr_t)addr, len);
+    if (c.mode == PTR_RECORD)
+        ptr_call_residency(&c, U64(addr), len, PTR_RES_RELEASE);
+    ptr_call_made(&c);
     int r = ptr_forward_munmap(addr, len);
     int e = errno;
-    ptr_call_record(&c, PTR_REC_MUNMAP, r != 0);
-    ptr_rec_munmap_body((uint64_t)(uintptr_t)addr, len, r != 0, e);
-    ptr_call_end(&c, e);
+    uint64_t a[PTR_CALL_FIELDS] = {U64(addr), len, (uint64_t)e};
+    ptr_call_finish(&c, PTR_REC_MUNMAP, r != 0, a, e);
     return r;
 }
 
@@ -83,14 +85,15 @@ PTR_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
     struct ptr_call c;
     if (!ptr_call_begin(&c, caller))
         return ptr_forward_mremap(old, old_len, new_len, flags, new_addr);
-    ptr_call_residency(&c, (uint64_t)(uintptr_t)old, old_len);
+    /* Every page: the model moves the old range's pages to the new place. */
+    if (c.mode == PTR_RECORD)
+        ptr_call_residency(&c, U64(old), old_len, PTR_RES_FULL);
+    ptr_call_made(&c);
     void *r = ptr_forward_mremap(old, old_len, new_len, flags, new_addr);
     int e = errno;
-    int failed = r == MAP_FAILED;
-    ptr_call_record(&c, PTR_REC_MREMAP, failed);
-    ptr_rec_mremap_body((uint64_t)(uintptr_t)old, old_len, new_len, flags, (uint64_t)(uintptr_t)new_addr,
-                        failed, e, (uint64_t)(uintptr_t)r);
-    ptr_call_end(&c, e);
+    uint64_t a[PTR_CALL_FIELDS] = {U64(old), old_len, new_len, (uint64_t)flags, U64(new_addr),
+                                   (uint64_t)e, U64(r)};
+    ptr_call_finish(&c, PTR_REC_MREMAP, r == MAP_FAILED, a, e);
     return r;
 }
 
@@ -102,18 +105,34 @@ static int forward_advice(void *addr, size_t len, int advice, int posix)
                  : ptr_forward_madvise(addr, len, advice);
 }
 
+#ifndef MADV_DONTNEED_LOCKED
+#define MADV_DONTNEED_LOCKED 24
+#endif
+
+/* A witness per block is enough only where the call zaps its whole range (residency.h);
+ * glibc's posix_madvise ignores POSIX_MADV_DONTNEED, so it zaps nothing. */
+static enum ptr_res_form advice_form(int advice, int posix)
+{
+    if (!posix && (advice == MADV_DONTNEED || advice == MADV_DONTNEED_LOCKED))
+        return PTR_RES_RELEASE;
+    return PTR_RES_FULL;
+}
+
 static int record_advice(void *addr, size_t len, int advice, int posix, const void *caller)
 {
     struct ptr_call c;
     if (!ptr_call_begin(&c, caller))
         return forward_advice(addr, len, advice, posix);
-    if (ptr_advice_releases(advice))
-        ptr_call_residency(&c, (uint64_t)(uintptr_t)addr, len);
+    if (c.mode == PTR_RECORD && advice == MADV_FREE && !posix)
+        ptr_residency_note_lazyfree(U64(addr), len);
+    if (c.mode == PTR_RECORD && ptr_advice_releases(advice))
+        ptr_call_residency(&c, U64(addr), len, advice_form(advice, posix));
+    ptr_call_made(&c);
     int r = forward_advice(addr, len, advice, posix);
     int e = errno;
-    ptr_call_record(&c, PTR_REC_MADVISE, r != 0);
-    ptr_rec_madvise_body((uint64_t)(uintptr_t)addr, len, advice, posix, r != 0, posix ? r : e);
-    ptr_call_end(&c, e);
+    uint64_t a[PTR_CALL_FIELDS] = {U64(addr), len, (uint64_t)advice, (uint64_t)posix,
+                                   (uint64_t)(posix ? r : e)};
+    ptr_call_finish(&c, PTR_REC_MADVISE, r != 0, a, e);
     return r;
 }
 
@@ -159,9 +178,15 @@ PTR_EXPORT ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t n,
 {
     const void *caller = PTR_CALLER;
     struct ptr_call c;
-    if (!ptr_call_begin(&c, caller))
+    int mode = ptr_call_begin(&c, caller);
+    if (mode != PTR_RECORD) {
+        if (mode == PTR_SIDE) /* a variable-length record: too big for the side buffer */
+            ptr_side_fill(c.side_slot, 0, 0, NULL); /* counted LOST */
         return ptr_forward_process_madvise(pidfd, iov, n, advice, flags);
+    }
     size_t niov = copy_iov(iov, n);
+    for (size_t i = 0; advice == MADV_FREE && i < niov; i++)
+        ptr_residency_note_lazyfree((uint64_t)(uintptr_t)iov_copy[i].iov_base, iov_copy[i].iov_len);
     if (niov && ptr_advice_releases(advice) && pidfd_is_self(pidfd)) {
         /* One residency block per record: the span of all ranges. */
         uint64_t lo = UINT64_MAX, hi = 0;
@@ -176,9 +201,10 @@ PTR_EXPORT ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t n,
                 hi = b;
         }
         if (hi > lo)
-            ptr_call_residency(&c, lo, hi - lo);
+            ptr_call_residency(&c, lo, hi - lo, PTR_RES_FULL);
     }
     errno = c.saved_errno;
+    ptr_call_made(&c);
     ssize_t r = ptr_forward_process_madvise(pidfd, iov, n, advice, flags);
     int e = errno;
     ptr_call_record(&c, PTR_REC_PROCESS_MADVISE, r < 0);
@@ -187,19 +213,24 @@ PTR_EXPORT ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t n,
     return r;
 }
 
+static int forward_mprotect(void *addr, size_t len, int prot, int pkey, int with_key)
+{
+    return with_key ? ptr_forward_pkey_mprotect(addr, len, prot, pkey)
+                    : ptr_forward_mprotect(addr, len, prot);
+}
+
 static int record_mprotect(void *addr, size_t len, int prot, int pkey, int with_key,
                            const void *caller)
 {
     struct ptr_call c;
     if (!ptr_call_begin(&c, caller))
-        return with_key ? ptr_forward_pkey_mprotect(addr, len, prot, pkey)
-                        : ptr_forward_mprotect(addr, len, prot);
-    int r = with_key ? ptr_forward_pkey_mprotect(addr, len, prot, pkey)
-                     : ptr_forward_mprotect(addr, len, prot);
+        return forward_mprotect(addr, len, prot, pkey, with_key);
+    ptr_call_made(&c);
+    int r = forward_mprotect(addr, len, prot, pkey, with_key);
     int e = errno;
-    ptr_call_record(&c, PTR_REC_MPROTECT, r != 0);
-    ptr_rec_mprotect_body((uint64_t)(uintptr_t)addr, len, prot, with_key ? pkey : -1, r != 0, e);
-    ptr_call_end(&c, e);
+    uint64_t a[PTR_CALL_FIELDS] = {U64(addr), len, (uint64_t)prot, (uint64_t)(with_key ? pkey : -1),
+                                   (uint64_t)e};
+    ptr_call_finish(&c, PTR_REC_MPROTECT, r != 0, a, e);
     return r;
 }
 
@@ -221,17 +252,18 @@ PTR_EXPORT int brk(void *addr)
     struct ptr_call c;
     if (!ptr_call_begin(&c, caller))
         return ptr_forward_brk(addr);
+    int saved = errno;
     uint64_t old = kernel_break();
-    uint64_t want = (uint64_t)(uintptr_t)addr;
-    if (want < old)
-        ptr_call_residency(&c, want, old - want);
-    errno = c.saved_errno;
+    uint64_t want = U64(addr);
+    if (c.mode == PTR_RECORD && want < old)
+        ptr_call_residency(&c, want, old - want, PTR_RES_RELEASE);
+    errno = saved;
+    ptr_call_made(&c);
     int r = ptr_forward_brk(addr);
     int e = errno;
     uint64_t now = kernel_break();
-    ptr_call_record(&c, PTR_REC_BRK, r != 0);
-    ptr_rec_brk_body(want, old, now, r != 0, e);
-    ptr_call_end(&c, e);
+    uint64_t a[PTR_CALL_FIELDS] = {want, old, now, (uint64_t)e};
+    ptr_call_finish(&c, PTR_REC_BRK, r != 0, a, e);
     return r;
 }
 
@@ -241,17 +273,17 @@ PTR_EXPORT void *sbrk(intptr_t inc)
     struct ptr_call c;
     if (!ptr_call_begin(&c, caller))
         return ptr_forward_sbrk(inc);
+    int saved = errno;
     uint64_t old = kernel_break();
-    if (inc < 0)
-        ptr_call_residency(&c, old + (uint64_t)inc, (uint64_t)-inc);
-    errno = c.saved_errno;
+    if (c.mode == PTR_RECORD && inc < 0)
+        ptr_call_residency(&c, old + (uint64_t)inc, (uint64_t)-inc, PTR_RES_RELEASE);
+    errno = saved;
+    ptr_call_made(&c);
     void *r = ptr_forward_sbrk(inc);
     int e = errno;
-    int failed = r == (void *)-1;
     uint64_t now = kernel_break();
     c.res_anchor = now; /* SBRK's anchor is its new_break field */
-    ptr_call_record(&c, PTR_REC_SBRK, failed);
-    ptr_rec_sbrk_body(inc, now, failed, e, (uint64_t)(uintptr_t)r);
-    ptr_call_end(&c, e);
+    uint64_t a[PTR_CALL_FIELDS] = {(uint64_t)(int64_t)inc, now, (uint64_t)e, U64(r)};
+    ptr_call_finish(&c, PTR_REC_SBRK, r == (void *)-1, a, e);
     return r;
 }

@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,34 @@
 #include <unistd.h>
 
 struct ptr_state ptr_state = {.fork_gen = 1};
+
+/* Before the trace exists the mark reads 1 (nothing to protect yet); ptr_owner_mark_arm
+ * points it at a byte of a MADV_WIPEONFORK page, which the kernel zeroes in every child that
+ * gets a copy of this address space (fork, and raw clone/clone3 without CLONE_VM), whether or
+ * not our fork hook ran. A vfork child shares the page (and is handled by ptr_tls_vforked). */
+static const unsigned char mark_before_trace = 1;
+volatile const unsigned char *ptr_owner_mark = &mark_before_trace;
+static volatile unsigned char *owner_page;
+
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK 18
+#endif
+
+/* Called when this process starts writing a trace (start-up, or fork child's own trace). */
+void ptr_owner_mark_arm(void)
+{
+    if (!owner_page) {
+        void *p = ptr_raw_mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return; /* the mark stays 1: raw clone children are not told apart */
+        /* Without WIPEONFORK (Linux < 4.14) the page is copied like any other: the mark then
+         * stays 1 in raw clone children, as before this check existed. */
+        ptr_raw_madvise(p, 4096, MADV_WIPEONFORK);
+        owner_page = p;
+    }
+    owner_page[0] = 1;
+    ptr_owner_mark = owner_page;
+}
 
 static __thread uint32_t tls_tid __attribute__((tls_model("initial-exec")));
 static __thread unsigned tls_gen __attribute__((tls_model("initial-exec")));
@@ -73,6 +102,9 @@ static void read_options(void)
     o->follow_fork = env_int(PTR_ENV_FOLLOW_FORK, 1, 0, 1);
     o->follow_exec = env_int(PTR_ENV_FOLLOW_EXEC, 1, 0, 1);
     o->probe = env_int(PTR_ENV_PROBE, 1, 0, 1);
+    o->residency_full = env_int(PTR_ENV_RESIDENCY_FULL, 0, 0, 1);
+    o->pagemap_scan = env_int(PTR_ENV_PAGEMAP_SCAN, 1, 0, 1);
+    ptr_residency_configure(o->residency_full, o->pagemap_scan);
 }
 
 static int make_absolute(const char *path)
@@ -155,6 +187,9 @@ void ptr_early_init(void)
     }
     ptr_state.owner_pid = ptr_raw_getpid();
     ptr_preload_check();
+    ptr_owner_mark_arm();
+    ptr_seccomp_check_start();
+    ptr_jumps_init();
     if (ptr_state.opt.probe) {
         const char *pol = ptr_probe_kernel_policy(ptr_state.probe_detail, sizeof ptr_state.probe_detail);
         snprintf(ptr_state.kernel_policy, sizeof ptr_state.kernel_policy, "%s", pol ? pol : "unknown");

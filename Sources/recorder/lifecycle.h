@@ -34,5 +34,8 @@ void ptr_complain(const char *what, const char *path, int err);  /* one line on 
 void ptr_begin_trace(int origin, const char *parent);             /* HEADER, modules, snapshot */
 void ptr_atfork_child(void);                                       /* fork_exec.c */
 void ptr_exit_handlers_install(void);                              /* exit_paths.c */
+void ptr_owner_mark_arm(void);       /* this process owns the trace (see call_record.h) */
+void ptr_seccomp_check_start(void);  /* seccomp.c: no PAGEMAP_SCAN under a filter */
+void ptr_jumps_init(void);           /* jumps.c: the real longjmp family */
 
 #endif

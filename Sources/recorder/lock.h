@@ -30,6 +30,8 @@ void ptr_leave(void);
 /* The bare process-wide lock (a futex; no allocation, no libc locks). */
 void ptr_lock(void);
 void ptr_unlock(void);
+/* Does the calling thread hold the lock? (exact: the lock word holds the owner's tid) */
+int ptr_lock_held_by_me(void);
 /* After fork: the child has one thread; whoever held the lock is gone. */
 void ptr_lock_reset_after_fork(void);
 
@@ -39,5 +41,7 @@ void ptr_lost_add(uint64_t n);
 void ptr_lost_reset(void);
 /* Write the LOST record if calls were lost (lock held). */
 void ptr_lost_flush(void);
+/* After ptr_enc_repair: settle a LOST record whose writer was taken away (jumps.c). */
+void ptr_lost_repair(void);
 
 #endif

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PM_PAGE 4096ull
@@ -17,6 +18,7 @@
 #define PM_SCAN_VEC 256          /* regions per ioctl; the walk continues at walk_end */
 #define PM_PREAD_PAGES 512       /* pagemap entries per pread (one 2 MiB block) */
 #define PM_FALLBACK_MAX_PAGES (1ull << 25) /* 128 GiB: beyond this the slow sources give up */
+#define PM_REOPEN_NS 1000000000ull /* after a failed open, try again at most once a second */
 
 /* /proc/pid/pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst). */
 #define PM_ENTRY_PRESENT (1ull << 63)
@@ -27,10 +29,16 @@ static pid_t pm_pid;     /* process that opened pm_fd: a pagemap fd is bound to 
 static dev_t pm_dev;     /* identity of the file, to tell our fd from one dup2'd over it */
 static ino_t pm_ino;
 static int pm_scan_state = -1; /* -1 untested, 1 PAGEMAP_SCAN works, 0 unsupported */
+static int pm_no_ioctl;         /* never issue the ioctl (seccomp; see pagemap.h) */
 static int pm_pread_state = -1; /* -1 untested, 1 works, 0 pagemap unreadable */
 static enum ptr_pm_source pm_forced = PTR_PM_SOURCE_NONE;
 static enum ptr_pm_source pm_last = PTR_PM_SOURCE_NONE;
 static uint64_t pm_limit;
+static uint64_t pm_open_failed_ns; /* time of the last failed open (0 = none) */
+static int pm_open_errno;          /* its errno */
+/* ptr_pagemap_first: stop at the first populated page. The ioctl is told max_pages = 1 (the
+ * kernel's cost is per reported page), pread reads small chunks first. */
+static int pm_first_only;
 
 static struct page_region pm_vec[PM_SCAN_VEC];
 static uint64_t pm_entries[PM_PREAD_PAGES];
@@ -53,11 +61,28 @@ void ptr_pagemap_reset(void)
     pm_fd = -1;
 }
 
+static uint64_t pm_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no system call */
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static int pm_open(void)
 {
-    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    /* Out of descriptors (a program that closed everything and lowered RLIMIT_NOFILE), or
+     * /proc not mounted: the open fails the same way on every call, so the walks take the
+     * cheap path (mincore) without asking again for a while. */
+    if (pm_open_failed_ns && pm_now_ns() - pm_open_failed_ns < PM_REOPEN_NS)
         return -1;
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        uint64_t now = pm_now_ns();
+        pm_open_failed_ns = now ? now : 1;
+        pm_open_errno = errno;
+        return -1;
+    }
+    pm_open_failed_ns = 0;
     int high = fcntl(fd, F_DUPFD_CLOEXEC, PM_FD_FLOOR);
     if (high >= 0) {
         close(fd);
@@ -102,7 +127,8 @@ static uint64_t pm_scan_ioctl(int fd, uint64_t start, uint64_t end, uint64_t *wa
         .start = start,
         .end = end,
         .vec = (uint64_t)(uintptr_t)pm_vec,
-        .vec_len = PM_SCAN_VEC,
+        .vec_len = pm_first_only ? 1 : PM_SCAN_VEC,
+        .max_pages = pm_first_only ? 1 : 0,
         .category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
         .return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_HUGE,
     };
@@ -126,7 +152,7 @@ uint64_t ptr_pagemap_user_limit(void)
      * ranges above; ask it once (EFAULT = beyond the user address space). */
     pm_limit = (1ull << 47) - PM_PAGE;
     int fd = pm_get();
-    if (fd >= 0 && pm_scan_state != 0) {
+    if (fd >= 0 && pm_scan_state != 0 && !pm_no_ioctl) {
         uint64_t we;
         int err = 0;
         uint64_t n = pm_scan_ioctl(fd, 1ull << 47, (1ull << 47) + PM_PAGE, &we, &err);
@@ -139,7 +165,7 @@ uint64_t ptr_pagemap_user_limit(void)
 /* 0 ok, -1 this source is unusable, other: callback's stop value. */
 static int pm_walk_scan(uint64_t start, uint64_t end, ptr_pm_region_fn fn, void *ctx)
 {
-    if (pm_scan_state == 0)
+    if (pm_scan_state == 0 || pm_no_ioctl)
         return -1;
     int retried = 0;
     uint64_t cur = start;
@@ -184,6 +210,8 @@ struct pm_run {
 static int pm_run_add(struct pm_run *run, uint64_t addr, unsigned cat, ptr_pm_region_fn fn,
                       void *ctx)
 {
+    if (pm_first_only && cat) /* the caller stops at the first page: no run to wait for */
+        return fn(ctx, addr, addr + PM_PAGE, cat);
     if (run->cat && (cat != run->cat || addr != run->end)) {
         int stop = fn(ctx, run->start, run->end, run->cat);
         run->cat = 0;
@@ -206,10 +234,15 @@ static int pm_walk_pread(uint64_t start, uint64_t end, ptr_pm_region_fn fn, void
         return -1;
     struct pm_run run = {0, 0, 0};
     int retried = 0;
+    /* Looking for one page: 8 entries first, then 4 times more per read (a populated remainder
+     * usually answers in the first read; an empty one costs at most 1.5 reads of it). */
+    uint64_t chunk = pm_first_only ? 8 : PM_PREAD_PAGES;
     for (uint64_t cur = start; cur < end;) {
         uint64_t npages = (end - cur) / PM_PAGE;
-        if (npages > PM_PREAD_PAGES)
-            npages = PM_PREAD_PAGES;
+        if (npages > chunk)
+            npages = chunk;
+        if (chunk < PM_PREAD_PAGES)
+            chunk *= 4;
         int fd = pm_get();
         if (fd < 0)
             return -1;
@@ -238,6 +271,26 @@ static int pm_walk_pread(uint64_t start, uint64_t end, ptr_pm_region_fn fn, void
     return pm_run_add(&run, end, 0, fn, ctx);
 }
 
+/* mincore over [cur, cur + npages pages) into pm_mincore_vec[off...]. mincore fails with
+ * ENOMEM when any page of the range is unmapped: the range is then halved until each part is
+ * either wholly mapped (one answer) or one unmapped page (not populated) — a few dozen calls
+ * for a block holding one small mapping, instead of one per page. */
+static int pm_mincore_split(uint64_t cur, uint64_t npages, unsigned char *vec)
+{
+    if (syscall(SYS_mincore, (void *)(uintptr_t)cur, npages * PM_PAGE, vec) == 0)
+        return 0;
+    if (errno != ENOMEM)
+        return -1;
+    if (npages == 1) {
+        vec[0] = 0;
+        return 0;
+    }
+    uint64_t half = npages / 2;
+    if (pm_mincore_split(cur, half, vec) != 0)
+        return -1;
+    return pm_mincore_split(cur + half * PM_PAGE, npages - half, vec + half);
+}
+
 static int pm_walk_mincore(uint64_t start, uint64_t end, ptr_pm_region_fn fn, void *ctx)
 {
     if ((end - start) / PM_PAGE > PM_FALLBACK_MAX_PAGES)
@@ -247,18 +300,8 @@ static int pm_walk_mincore(uint64_t start, uint64_t end, ptr_pm_region_fn fn, vo
         uint64_t npages = (end - cur) / PM_PAGE;
         if (npages > PM_PREAD_PAGES)
             npages = PM_PREAD_PAGES;
-        long r = syscall(SYS_mincore, (void *)(uintptr_t)cur, npages * PM_PAGE, pm_mincore_vec);
-        if (r != 0) {
-            if (errno != ENOMEM)
-                return -1;
-            /* Part of the chunk is unmapped: ask page by page (unmapped = not populated). */
-            for (uint64_t i = 0; i < npages; i++) {
-                unsigned char v = 0;
-                if (syscall(SYS_mincore, (void *)(uintptr_t)(cur + i * PM_PAGE), PM_PAGE, &v))
-                    v = 0;
-                pm_mincore_vec[i] = v;
-            }
-        }
+        if (pm_mincore_split(cur, npages, pm_mincore_vec) != 0)
+            return -1;
         for (uint64_t i = 0; i < npages; i++) {
             int stop = pm_run_add(&run, cur + i * PM_PAGE,
                                   (pm_mincore_vec[i] & 1) ? PTR_PM_PRESENT : 0, fn, ctx);
@@ -278,6 +321,14 @@ int ptr_pagemap_walk(uint64_t start, uint64_t end, ptr_pm_region_fn fn, void *ct
     if (start >= end) {
         pm_last = PTR_PM_SOURCE_NONE;
         return 0; /* nothing scannable: e.g. [vsyscall] above the user address space */
+    }
+    /* Out of descriptors: mincore alone would answer, but only page by page wherever the
+     * blocks hold unmapped pages (hundreds of calls per record). The cheap path: no
+     * population at all (call records go bare) until an open succeeds again. */
+    if (pm_forced < PTR_PM_SOURCE_MINCORE && pm_get() < 0 &&
+        (pm_open_errno == EMFILE || pm_open_errno == ENFILE)) {
+        pm_last = PTR_PM_SOURCE_NONE;
+        return -1;
     }
     /* A source that fails part-way may already have reported a prefix: before the next
      * source starts again from `start`, the callback is told to discard what it has. */
@@ -303,6 +354,40 @@ int ptr_pagemap_walk(uint64_t start, uint64_t end, ptr_pm_region_fn fn, void *ct
     return r;
 }
 
+struct pm_first_ctx {
+    uint64_t addr;
+    unsigned cat;
+    int found;
+};
+
+static int pm_first_region(void *ctx, uint64_t start, uint64_t end, unsigned cat)
+{
+    struct pm_first_ctx *f = ctx;
+    if (start == 0 && end == 0) { /* restart with another source */
+        f->found = 0;
+        return 0;
+    }
+    f->addr = start;
+    f->cat = cat;
+    f->found = 1;
+    return 1;
+}
+
+int ptr_pagemap_first(uint64_t start, uint64_t end, uint64_t *addr, unsigned *cat)
+{
+    struct pm_first_ctx f = {0, 0, 0};
+    pm_first_only = 1;
+    int r = ptr_pagemap_walk(start, end, pm_first_region, &f);
+    pm_first_only = 0;
+    if (r < 0)
+        return -1;
+    if (!f.found)
+        return 0;
+    *addr = f.addr;
+    *cat = f.cat;
+    return 1;
+}
+
 enum ptr_pm_source ptr_pagemap_last_source(void) { return pm_last; }
 
 static int pm_ignore_region(void *ctx, uint64_t start, uint64_t end, unsigned categories)
@@ -323,3 +408,7 @@ const char *ptr_pagemap_source_name(void)
 }
 
 void ptr_pagemap_force_source(enum ptr_pm_source s) { pm_forced = s; }
+
+void ptr_pagemap_disable_ioctl(void) { pm_no_ioctl = 1; }
+
+int ptr_pagemap_ioctl_disabled(void) { return pm_no_ioctl; }

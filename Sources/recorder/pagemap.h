@@ -40,6 +40,14 @@ enum ptr_pm_source {
 typedef int (*ptr_pm_region_fn)(void *ctx, uint64_t start, uint64_t end, unsigned categories);
 int ptr_pagemap_walk(uint64_t start, uint64_t end, ptr_pm_region_fn fn, void *ctx);
 
+/*
+ * The first populated page of [start, end): 1 and *addr, *cat (its categories: with
+ * PTR_PM_HUGE when a PMD entry maps its block) when there is one, 0 when none, -1 when no
+ * source could read the range. Costs one page's report, not the range's population: the
+ * ioctl with max_pages = 1, pread in growing chunks, mincore likewise.
+ */
+int ptr_pagemap_first(uint64_t start, uint64_t end, uint64_t *addr, unsigned *cat);
+
 /* The source used by the last successful walk (for tests and the header's diagnostics). */
 enum ptr_pm_source ptr_pagemap_last_source(void);
 
@@ -49,6 +57,14 @@ const char *ptr_pagemap_source_name(void);
 
 /* Testing hook: forbid sources better than `s` (PTR_PM_SOURCE_NONE = no restriction). */
 void ptr_pagemap_force_source(enum ptr_pm_source s);
+
+/* Never issue the PAGEMAP_SCAN ioctl again in this process (pread, then mincore, answer
+ * instead): the process is, or may soon be, under a seccomp filter, and a filter that kills on
+ * ioctl cannot be detected by trying. Set at start-up when /proc/self/status says "Seccomp:"
+ * is not 0 or PTRECLAIM_PAGEMAP_SCAN=0, and by the prctl/syscall hooks before the program
+ * installs a filter (seccomp.c). Inherited by fork children (same memory). */
+void ptr_pagemap_disable_ioctl(void);
+int ptr_pagemap_ioctl_disabled(void);
 
 /* Release the cached descriptor if it is still ours, else just forget it. */
 void ptr_pagemap_reset(void);

@@ -8,6 +8,11 @@
  * header's nlisted is only known at the end, so the body is written after a reserved gap and
  * the header is placed right in front of it.
  *
+ * Release calls (PTR_RES_RELEASE, residency.h) list one witness page per populated block,
+ * found with ptr_pagemap_first (PAGEMAP_SCAN max_pages = 1, or pread stopping at the first
+ * populated entry): the model needs no more there (docs/residency.md). Blocks MADV_FREE touched
+ * are listed whole.
+ *
  * Block cache: a PTE block may be written as a DIFF, the pages that changed since the block's
  * population in the last residency block of this file that covered it (the format's "previous
  * population", which the reader keeps for every block). The cache here is a subset of what the
@@ -69,6 +74,17 @@ static size_t put_bit_runs(uint8_t *p, const uint64_t *bits);
 
 static struct res_state rs;
 
+/* Blocks the program called MADV_FREE on: their captures list every populated page, because
+ * the model's lazyfree pages need them (docs/residency.md). An open-addressing set of block
+ * index + 1, never emptied (a block stays "lazy" for the process's life, inherited by fork
+ * children); past half its slots, every capture lists every page (lazyfree_all). */
+#define LAZY_SLOTS 4096
+static uint64_t *lazy_blocks; /* raw mmap, LAZY_SLOTS entries */
+static size_t lazy_count;
+static int lazyfree_all;
+/* PTRECLAIM_RESIDENCY=full: every capture lists every populated page (for comparisons). */
+static int force_full;
+
 static int out_reserve(size_t need)
 {
     struct ptr_raw_buf b = {out_buf, out_cap};
@@ -125,7 +141,7 @@ static void flush_block(void)
             uint64_t toggles[BITS_WORDS];
             for (int w = 0; w < BITS_WORDS; w++)
                 toggles[w] = bits[w] ^ prev->bits[w];
-            uint8_t alt[BLOCK_MAX_BYTES];
+            static uint8_t alt[BLOCK_MAX_BYTES]; /* static: lock held, stack may be small */
             size_t a = ptr_uv_write(alt, gap << 2 | PTR_BLOCK_PTE_DIFF);
             a += put_bit_runs(alt + a, toggles);
             if (a < n) {
@@ -153,8 +169,9 @@ static void flush_block(void)
 
 static size_t put_bit_runs(uint8_t *p, const uint64_t *bits)
 {
-    /* Collect the runs first: nruns comes before them. */
-    uint16_t rs_start[PAGES_PER_BLOCK / 2 + 1], rs_end[PAGES_PER_BLOCK / 2 + 1];
+    /* Collect the runs first: nruns comes before them. Static (the lock is held): a hook may
+     * run on a signal handler's small alternate stack. */
+    static uint16_t rs_start[PAGES_PER_BLOCK / 2 + 1], rs_end[PAGES_PER_BLOCK / 2 + 1];
     unsigned nr = 0;
     unsigned pg = 0;
     while (pg < PAGES_PER_BLOCK) {
@@ -246,7 +263,178 @@ static int on_region(void *ctx, uint64_t start, uint64_t end, unsigned cat)
     return rs.oom ? 1 : 0;
 }
 
-const uint8_t *ptr_residency_capture(uint64_t start, uint64_t end, uint64_t *first, size_t *len)
+static int block_lazy(uint64_t block);
+static int capture_whole_block(uint64_t block);
+
+/* Lists the block of page `addr` with that one page as its witness (or as HUGE). */
+static void put_witness(uint64_t addr, unsigned cat)
+{
+    uint64_t bstart = addr >> BLOCK_SHIFT << BLOCK_SHIFT;
+    if (cat & PTR_PM_HUGE)
+        on_region(NULL, bstart, bstart + (1ull << BLOCK_SHIFT), cat);
+    else
+        on_region(NULL, addr, addr + (1ull << PAGE_SHIFT_4K), cat);
+}
+
+/* One witness in [a, b): 1 found, 0 none, -1 unreadable. */
+static int find_witness(uint64_t a, uint64_t b, uint64_t *addr, unsigned *cat)
+{
+    if (a >= b)
+        return 0;
+    return ptr_pagemap_first(a, b, addr, cat);
+}
+
+/*
+ * A block the call covers only in part (the call's part is [rs_, re_)): one populated page
+ * outside the call's range if there is one (what stays after the release), else one inside
+ * (the block was populated before it), else nothing. A HUGE answer lists the block as HUGE.
+ * Pages are listed in ascending order, as on_region needs.
+ */
+static int witness_partial_block(uint64_t block, uint64_t rs_, uint64_t re_)
+{
+    if (block_lazy(block))
+        return capture_whole_block(block);
+    uint64_t bstart = block << BLOCK_SHIFT, bend = bstart + (1ull << BLOCK_SHIFT);
+    uint64_t a;
+    unsigned cat;
+    int r = find_witness(bstart, rs_, &a, &cat);
+    if (r == 0)
+        r = find_witness(re_, bend, &a, &cat);
+    if (r == 0)
+        r = find_witness(rs_, re_, &a, &cat);
+    if (r < 0)
+        return -1;
+    if (r > 0)
+        put_witness(a, cat);
+    return 0;
+}
+
+/* Blocks [lo, hi) the call covers entirely: one witness per populated block, found by one
+ * max_pages = 1 scan from the block start (holes between them are skipped by the kernel). */
+static int witness_covered_blocks(uint64_t lo, uint64_t hi)
+{
+    uint64_t cur = lo << BLOCK_SHIFT, end = hi << BLOCK_SHIFT;
+    while (cur < end) {
+        uint64_t a;
+        unsigned cat;
+        int r = find_witness(cur, end, &a, &cat);
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        if (block_lazy(a >> BLOCK_SHIFT)) {
+            if (capture_whole_block(a >> BLOCK_SHIFT) != 0)
+                return -1;
+        } else {
+            put_witness(a, cat);
+        }
+        cur = ((a >> BLOCK_SHIFT) + 1) << BLOCK_SHIFT;
+        if (rs.oom)
+            return -1;
+    }
+    return 0;
+}
+
+/* The release form (see residency.h): witnesses, blocks first_block .. end_block - 1. */
+static int capture_witnesses(uint64_t start, uint64_t end, uint64_t first_block, uint64_t end_block)
+{
+    uint64_t limit = ptr_pagemap_user_limit();
+    if (end > limit)
+        end = limit; /* nothing above is scannable; the blocks stay unlisted */
+    if (start >= end)
+        return 0;
+    start &= ~((1ull << PAGE_SHIFT_4K) - 1);
+    if (end & ((1ull << PAGE_SHIFT_4K) - 1))
+        end = (end | ((1ull << PAGE_SHIFT_4K) - 1)) + 1; /* below limit: cannot wrap */
+    uint64_t mask = (1ull << BLOCK_SHIFT) - 1;
+    uint64_t lo = first_block, hi = end_block; /* blocks covered entirely: [lo, hi) */
+    if (start & mask) {
+        uint64_t bend = (first_block + 1) << BLOCK_SHIFT;
+        if (witness_partial_block(first_block, start, end < bend ? end : bend) != 0)
+            return -1;
+        lo = first_block + 1;
+    }
+    int tail_partial = (end & mask) && (end >> BLOCK_SHIFT) >= lo;
+    if (tail_partial)
+        hi = end >> BLOCK_SHIFT;
+    if (hi > lo && witness_covered_blocks(lo, hi) != 0)
+        return -1;
+    if (tail_partial) {
+        uint64_t b = end >> BLOCK_SHIFT;
+        if (witness_partial_block(b, b << BLOCK_SHIFT, end) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int block_lazy(uint64_t block)
+{
+    if (lazyfree_all)
+        return 1;
+    if (!lazy_count)
+        return 0;
+    for (size_t i = 0; i < LAZY_SLOTS; i++) {
+        uint64_t k = lazy_blocks[(block * 0x9e3779b97f4a7c15ull + i) & (LAZY_SLOTS - 1)];
+        if (k == block + 1)
+            return 1;
+        if (k == 0)
+            return 0;
+    }
+    return 0;
+}
+
+void ptr_residency_note_lazyfree(uint64_t start, uint64_t len)
+{
+    if (!len || lazyfree_all)
+        return;
+    uint64_t end = start + len < start ? UINT64_MAX : start + len;
+    uint64_t first = start >> BLOCK_SHIFT, last = (end - 1) >> BLOCK_SHIFT;
+    if (!lazy_blocks || last - first + 1 > LAZY_SLOTS / 2 - lazy_count) {
+        lazyfree_all = 1;
+        return;
+    }
+    for (uint64_t b = first; b <= last; b++) {
+        for (size_t i = 0; i < LAZY_SLOTS; i++) {
+            uint64_t *slot = &lazy_blocks[(b * 0x9e3779b97f4a7c15ull + i) & (LAZY_SLOTS - 1)];
+            if (*slot == b + 1)
+                break;
+            if (*slot == 0) {
+                *slot = b + 1;
+                lazy_count++;
+                break;
+            }
+        }
+    }
+}
+
+/* A block that needs every page (block_lazy) inside a witness capture: walk it whole. On a
+ * source restart only this block's runs are dropped (earlier blocks are already encoded). */
+static int on_block_region(void *ctx, uint64_t start, uint64_t end, unsigned cat)
+{
+    if (start == 0 && end == 0) {
+        if (rs.cur_valid && rs.cur_block == *(const uint64_t *)ctx) {
+            rs.nruns = 0;
+            rs.cur_huge = 0;
+        }
+        return 0;
+    }
+    return on_region(NULL, start, end, cat);
+}
+
+static int capture_whole_block(uint64_t block)
+{
+    uint64_t bstart = block << BLOCK_SHIFT;
+    return ptr_pagemap_walk(bstart, bstart + (1ull << BLOCK_SHIFT), on_block_region, &block) == 0 ? 0 : -1;
+}
+
+void ptr_residency_configure(int full, int pagemap_scan)
+{
+    force_full = full;
+    ptr_pagemap_force_source(pagemap_scan ? PTR_PM_SOURCE_NONE : PTR_PM_SOURCE_PREAD);
+}
+
+const uint8_t *ptr_residency_capture(uint64_t start, uint64_t end, enum ptr_res_form form,
+                                     uint64_t *first, size_t *len)
 {
     if (end < start)
         end = start;
@@ -266,8 +454,12 @@ const uint8_t *ptr_residency_capture(uint64_t start, uint64_t end, uint64_t *fir
         uint64_t scan_end = end_block << BLOCK_SHIFT;
         if (end_block > (UINT64_MAX >> BLOCK_SHIFT))
             scan_end = UINT64_MAX & ~((1ull << PAGE_SHIFT_4K) - 1);
-        if (ptr_pagemap_walk(scan_start, scan_end, on_region, NULL) != 0)
+        if (form == PTR_RES_RELEASE && !lazyfree_all && !force_full) {
+            if (capture_witnesses(start, end, first_block, end_block) != 0)
+                return NULL;
+        } else if (ptr_pagemap_walk(scan_start, scan_end, on_region, NULL) != 0) {
             return NULL;
+        }
         flush_block();
         if (rs.oom)
             return NULL;
@@ -292,6 +484,7 @@ int ptr_residency_init(void)
 {
     if (cache)
         return 0;
+
     size_t cache_bytes = CACHE_SLOTS * sizeof *cache, pending_bytes = PENDING_MAX * sizeof *pending;
     void *c = ptr_raw_mmap(NULL, cache_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (c == MAP_FAILED)
@@ -306,6 +499,12 @@ int ptr_residency_init(void)
     memset(q, 0, pending_bytes);
     cache = c;
     pending = q;
+    void *l = ptr_raw_mmap(NULL, LAZY_SLOTS * sizeof *lazy_blocks, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (l == MAP_FAILED)
+        return -1;
+    memset(l, 0, LAZY_SLOTS * sizeof *lazy_blocks);
+    lazy_blocks = l;
     if (out_reserve(HEADER_ROOM + BLOCK_MAX_BYTES) != 0)
         return -1;
     memset(out_buf, 0, out_cap);

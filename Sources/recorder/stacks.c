@@ -15,7 +15,8 @@
 #include <signal.h>
 #include <sys/mman.h>
 
-int unw_backtrace(void **buffer, int size);
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
 
 struct slot {
     uint64_t ip;
@@ -111,14 +112,12 @@ void ptr_stacks_reset(void)
 }
 
 /* This thread's alternate signal stack, as last set through sigaltstack() (hooks_signal.c)
- * or read once at the thread's first capture. Unwinding needs a few KiB of stack; a handler
- * running on a small alternate stack (8 KiB SIGSTKSZ is common) could overflow it, so calls
- * made there are recorded without a stack. */
+ * or read once at the thread's first recorded call. A handler running there may have only a
+ * few KiB (SIGSTKSZ is 8 KiB, some programs use less): ptr_stack_room says how much is left
+ * below the caller, and call_record.c does only what fits. */
 static __thread uint64_t alt_lo __attribute__((tls_model("initial-exec")));
 static __thread uint64_t alt_hi __attribute__((tls_model("initial-exec")));
 static __thread int alt_known __attribute__((tls_model("initial-exec")));
-
-#define SMALL_ALT_STACK (64u << 10)
 
 void ptr_stacks_note_altstack(const stack_t *ss)
 {
@@ -131,9 +130,9 @@ void ptr_stacks_note_altstack(const stack_t *ss)
     alt_hi = alt_lo + ss->ss_size;
 }
 
-static int on_small_altstack(void)
+size_t ptr_stack_room(void)
 {
-    if (!alt_known) {
+    if (__builtin_expect(!alt_known, 0)) {
         stack_t ss;
         if (syscall(SYS_sigaltstack, NULL, &ss) == 0)
             ptr_stacks_note_altstack(&ss);
@@ -141,18 +140,60 @@ static int on_small_altstack(void)
             alt_known = 1;
     }
     uint64_t sp = (uint64_t)(uintptr_t)__builtin_frame_address(0);
-    return alt_hi && sp >= alt_lo && sp < alt_hi && alt_hi - alt_lo < SMALL_ALT_STACK;
+    if (alt_hi && sp >= alt_lo && sp < alt_hi)
+        return (size_t)(sp - alt_lo);
+    return SIZE_MAX;
+}
+
+int ptr_stack_on_altstack(uintptr_t addr)
+{
+    return alt_hi && addr >= alt_lo && addr < alt_hi;
+}
+
+/* unw_backtrace keeps a per-thread cache that is not safe to abandon half-way: a thread whose
+ * unwinding was cut short for good (siglongjmp out of a signal handler, ptr_stacks_abandoned)
+ * unwinds step by step from then on (unw_step: no per-thread cache; libunwind blocks signals
+ * around its shared caches). */
+static __thread int in_fast_unwind __attribute__((tls_model("initial-exec")));
+static __thread int fast_unwind_broken __attribute__((tls_model("initial-exec")));
+
+void ptr_stacks_abandoned(void)
+{
+    if (in_fast_unwind)
+        fast_unwind_broken = 1;
+    in_fast_unwind = 0;
+}
+
+static int unwind_by_steps(uint64_t *ips, int max)
+{
+    unw_context_t uc;
+    unw_cursor_t cur;
+    if (unw_getcontext(&uc) != 0 || unw_init_local(&cur, &uc) != 0)
+        return 0;
+    int n = 0;
+    do {
+        unw_word_t ip;
+        if (unw_get_reg(&cur, UNW_REG_IP, &ip) != 0 || ip == 0)
+            break;
+        ips[n++] = (uint64_t)ip;
+    } while (n < max && unw_step(&cur) > 0);
+    return n;
 }
 
 int ptr_stack_capture(uint64_t *ips, int depth)
 {
-    if (on_small_altstack())
-        return 0;
     /* Unwound straight into the caller's buffer (no second copy on the stack: a hook may run
      * on a signal handler's small alternate stack). The guard is set: libunwind's own mmaps
      * (recognized by their caller) are forwarded unrecorded, a signal handler's are counted
      * lost. */
-    int n = unw_backtrace((void **)ips, depth + PTR_STACK_SLACK);
+    int n;
+    if (__builtin_expect(fast_unwind_broken, 0)) {
+        n = unwind_by_steps(ips, depth + PTR_STACK_SLACK);
+    } else {
+        in_fast_unwind = 1;
+        n = unw_backtrace((void **)ips, depth + PTR_STACK_SLACK);
+        in_fast_unwind = 0;
+    }
     int k = 0;
     for (int i = 0; i < n && k < depth; i++) {
         uint64_t ip = ips[i];
@@ -190,6 +231,29 @@ static void grow(void)
     ptr_raw_munmap(old, old_cap * sizeof(struct slot));
 }
 
+/* The node being written: its STACK record and its table entry must agree even if the
+ * writing thread is taken away in between (ptr_stacks_repair). Assignments only, so settling
+ * twice is harmless. */
+static struct {
+    int active;
+    uint64_t slot, ip;
+    uint32_t parent, id;
+    uint64_t written_before;
+} pending;
+
+static void settle_pending(void)
+{
+    if (table[pending.slot].id != pending.id) {
+        table[pending.slot].ip = pending.ip;
+        table[pending.slot].parent = pending.parent;
+        table[pending.slot].id = pending.id;
+        used++;
+    }
+    next_id = pending.id;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    pending.active = 0;
+}
+
 /* The node for (ip, parent), written to the file if new; 0 if it could not be written. */
 static uint32_t node(uint64_t ip, uint32_t parent)
 {
@@ -203,16 +267,30 @@ static uint32_t node(uint64_t ip, uint32_t parent)
             return table[j].id;
         j = (j + 1) & mask;
     }
+    pending.slot = j;
+    pending.ip = ip;
+    pending.parent = parent;
+    pending.id = next_id + 1;
+    pending.written_before = ptr_enc_written();
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    pending.active = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     ptr_rec_begin(PTR_REC_STACK);
     ptr_put_ip(ip);
     ptr_put_uv(parent);
-    if (ptr_rec_commit() != 0)
+    if (ptr_rec_commit() != 0) {
+        pending.active = 0;
         return 0; /* numbering did not advance: the next attempt reuses the number */
-    table[j].ip = ip;
-    table[j].parent = parent;
-    table[j].id = ++next_id;
-    used++;
+    }
+    settle_pending();
     return next_id;
+}
+
+void ptr_stacks_repair(void)
+{
+    if (pending.active && ptr_enc_written() > pending.written_before)
+        settle_pending(); /* the STACK record reached the file: the table must know it */
+    pending.active = 0;
 }
 
 uint32_t ptr_stack_intern(const uint64_t *ips, int n)

@@ -19,6 +19,8 @@ struct ptr_options {
     int follow_fork; /* PTRECLAIM_FOLLOW_FORK, default 1 */
     int follow_exec; /* PTRECLAIM_FOLLOW_EXEC, default 1 */
     int probe;       /* PTRECLAIM_PROBE, default 1 */
+    int residency_full; /* PTRECLAIM_RESIDENCY_FULL, default 0: release calls list witnesses */
+    int pagemap_scan;   /* PTRECLAIM_PAGEMAP_SCAN, default 1; 0 = the pre-6.7 path (pread) */
 };
 
 struct ptr_state {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +34,7 @@ static struct {
     int open;
     int final;           /* the trailer may use the reserved room */
     uint64_t full_since; /* time of the last failed reservation, 0 = not full */
+    uint64_t pending_end; /* a write in progress ends here (0 = none): see ptr_file_repair */
 } f = {.fd = -1};
 
 static long page_size(void)
@@ -78,17 +80,36 @@ static int ensure_fd(void)
     return 0;
 }
 
+/* The largest file size the process may create (RLIMIT_FSIZE). Growing a file past it raises
+ * SIGXFSZ, whose default action kills the program, and the signal's disposition is the
+ * program's, not ours to change: so the file is never grown past the limit (asked again at
+ * each reservation, about once per MiB: the program may change its limit). */
+static uint64_t size_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return UINT64_MAX;
+    return (uint64_t)rl.rlim_cur;
+}
+
 static int reserve(uint64_t need)
 {
     if (need <= f.size)
         return 0;
+    uint64_t limit = size_limit();
+    if (need > limit)
+        return -1; /* like a full disk: the record is dropped and counted */
     if (ensure_fd() != 0)
         return -1;
     uint64_t want = (need + GROW_STEP - 1) / GROW_STEP * GROW_STEP;
+    if (want > limit)
+        want = limit;
     if (posix_fallocate(f.fd, (off_t)f.size, (off_t)(want - f.size)) != 0) {
         /* Nearly full: try for just this record. */
         uint64_t ps = (uint64_t)page_size();
         want = (need + ps - 1) / ps * ps;
+        if (want > limit)
+            want = need;
         if (posix_fallocate(f.fd, (off_t)f.size, (off_t)(want - f.size)) != 0)
             return -1;
     }
@@ -140,12 +161,31 @@ int ptr_file_write(const uint8_t *p, size_t n)
     if (map_window(end) != 0)
         return -1;
     uint8_t *dst = f.win + (f.wr - f.win_off);
+    f.pending_end = end;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     memcpy(dst + 1, p + 1, n - 1);
     __atomic_thread_fence(__ATOMIC_RELEASE);
     /* The tag last: until it is stored the record reads as END (the reserved space is 0). */
     __atomic_store_n(dst, p[0], __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the tag before wr, as a signal sees them */
     f.wr = end;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    f.pending_end = 0;
     return 0;
+}
+
+void ptr_file_repair(void)
+{
+    if (!f.pending_end)
+        return;
+    uint8_t *dst = f.win + (f.wr - f.win_off);
+    if (f.pending_end > f.wr) {
+        if (dst[0] != 0)
+            f.wr = f.pending_end; /* the tag was stored: the record is in the file */
+        else
+            memset(dst + 1, 0, f.pending_end - f.wr - 1); /* keep the tail reading as END */
+    }
+    f.pending_end = 0;
 }
 
 int ptr_file_create(const char *path)

@@ -22,6 +22,10 @@ int ptr_file_create(const char *path);
  * stored last, so a record cut short by a kill reads as END. */
 int ptr_file_write(const uint8_t *p, size_t n);
 
+/* The thread writing a record was taken away mid-write for good (siglongjmp out of a signal
+ * handler, see jumps.c): settle the write — in the file if its tag was stored, else erased. */
+void ptr_file_repair(void);
+
 /* Bytes written so far (file header included). */
 uint64_t ptr_file_length(void);
 

@@ -36,9 +36,9 @@ final class CLITests: XCTestCase {
             (["report"],
              "ptreclaim: report: missing expected argument '<file>' (see 'ptreclaim report --help')"),
             (["help", "bogus"],
-             "ptreclaim: no command 'bogus'; the commands are record, report, summary, diff, dump (see 'ptreclaim --help')"),
+             "ptreclaim: no command 'bogus'; the commands are record, report, summary, diff, dump, inspect (see 'ptreclaim --help')"),
             (["reprot", "x.ptr"],
-             "ptreclaim: no command 'reprot' (did you mean 'report'?); the commands are record, report, summary, diff, dump (see 'ptreclaim --help')"),
+             "ptreclaim: no command 'reprot' (did you mean 'report'?); the commands are record, report, summary, diff, dump, inspect (see 'ptreclaim --help')"),
             (["record", "--", ],
              "ptreclaim: record: no command given: ptreclaim record [options] -- COMMAND [ARGS...] (see 'ptreclaim record --help')"),
         ]

@@ -51,16 +51,7 @@ final class ExitTests: XCTestCase {
         _ = try Artifacts.recorder()
         let trace = dir + "/k.ptr"
         let child = try Spawned([cli, "record", "-o", trace, "--", try Artifacts.program("killed")], outDir: dir)
-        var ready: [Substring]?
-        let deadline = Date().addingTimeInterval(30)
-        while ready == nil, Date() < deadline, !child.poll() {
-            if let line = child.stdoutText().split(separator: "\n").first(where: { $0.hasPrefix("ready ") }) {
-                ready = line.split(separator: " ")
-            } else {
-                usleep(2000)
-            }
-        }
-        let words = try XCTUnwrap(ready, "killed never printed ready: \(child.stderrText())")
+        let words = try XCTUnwrap(child.waitForLine("ready "), "killed never printed ready: \(child.stderrText())")
         let pid = try XCTUnwrap(Int32(words[1])), pairs = Int(words[2])
         XCTAssertEqual(kill(pid, SIGKILL), 0, "kill \(pid)")
         let r = child.wait(timeout: 20)

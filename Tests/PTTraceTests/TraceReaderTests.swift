@@ -75,11 +75,11 @@ final class TraceReaderTests: XCTestCase {
         let got = Sample.readAll(Sample.write(w.bytes, "v7.ptr"))
         XCTAssertEqual(got.error?.offset, 8)
         XCTAssertTrue(got.error!.message.contains("version 7"), got.error!.message)
-        XCTAssertTrue(got.error!.message.contains("reads format version 2"), got.error!.message)
+        XCTAssertTrue(got.error!.message.contains("reads format version 2, 3"), got.error!.message)
         // Version 1 was a pre-release layout: refused the same way, never misread.
         let v1 = Sample.readAll(Sample.write(TraceWriter(version: 1, header: TraceWriter.standardHeader()).bytes, "v1.ptr"))
         XCTAssertEqual(v1.error?.offset, 8)
-        XCTAssertTrue(v1.error!.message.contains("reads format version 2"), v1.error!.message)
+        XCTAssertTrue(v1.error!.message.contains("reads format version 2, 3"), v1.error!.message)
     }
 
     func testMissingFileAndDirectory() {

@@ -91,4 +91,25 @@ static inline char *ptr_map_aligned(size_t len, int *mmaps, int *munmaps, int *m
     return (char *)start;
 }
 
+/* One round of the hostile programs' main loop: mmap 16 pages, touch page i % 16,
+ * MADV_DONTNEED them, munmap (three hooked calls; the residency of the last two is read). */
+static inline void ptr_round16(int i) {
+    char *p = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED, "mmap");
+    p[i % 16 * PAGE] = 1;
+    CHECK(madvise(p, 16 * PAGE, MADV_DONTNEED) == 0, "madvise");
+    CHECK(munmap(p, 16 * PAGE) == 0, "munmap");
+}
+
+/* A signal handler's memory work: mmap 2 pages, touch, munmap; _exit(98) if either fails
+ * (nothing else is async-signal-safe enough to report it). errno is kept. */
+static inline void ptr_handler_map2(int sig) {
+    int saved = errno;
+    char *p = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) _exit(98);
+    p[0] = (char)sig;
+    if (munmap(p, 2 * PAGE) != 0) _exit(98);
+    errno = saved;
+}
+
 #endif /* PTR_TEST_H */

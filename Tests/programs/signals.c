@@ -22,13 +22,8 @@ static atomic_int done;
 static pthread_t main_thread;
 
 static void handler(int sig) {
-    int saved = errno;
-    char *p = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) _exit(98);
-    p[0] = (char)sig;
-    if (munmap(p, 2 * PAGE) != 0) _exit(98);
+    ptr_handler_map2(sig);
     atomic_fetch_add(&signals_handled, 1);
-    errno = saved;
 }
 
 static void *kicker(void *arg) {
@@ -57,11 +52,7 @@ int main(void) {
     CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0, "setitimer");
 
     for (int i = 0; i < ITERATIONS; i++) {
-        char *p = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        CHECK(p != MAP_FAILED, "mmap");
-        p[i % 16 * PAGE] = 1;
-        CHECK(madvise(p, 16 * PAGE, MADV_DONTNEED) == 0, "madvise");
-        CHECK(munmap(p, 16 * PAGE) == 0, "munmap");
+        ptr_round16(i);
     }
 
     /* Stop every source of signals before counting: block them, stop the timer and the thread. */

@@ -263,7 +263,7 @@ static int capture(uint64_t start, uint64_t end, const char *what)
 {
     size_t len = 0;
     uint64_t first = 0;
-    const uint8_t *b = ptr_residency_capture(start, end, &first, &len);
+    const uint8_t *b = ptr_residency_capture(start, end, PTR_RES_FULL, &first, &len);
     CHECK(b != NULL, "%s: capture returned NULL", what);
     if (!b)
         return -1;
@@ -320,6 +320,102 @@ static void test_residency(void)
 
 /* A 1 GiB mapping with one page touched in 3 blocks. */
 static uint8_t *sparse;
+
+/* Release captures (PTR_RES_RELEASE): one witness page per populated block, outside the
+ * call's range when the block has a populated page there, else inside it; blocks with no
+ * populated page unlisted. Each position in a block, neighbours populated or not, through
+ * PAGEMAP_SCAN and through pread (the pre-6.7 path). */
+static void test_witnesses(void)
+{
+    static const struct {
+        const char *name;
+        uint64_t off, len; /* in a 3-block region */
+    } pos[] = {
+        {"covering", BLOCK, BLOCK},
+        {"head", BLOCK, 128 * PAGE},
+        {"tail", 2 * BLOCK - 128 * PAGE, 128 * PAGE},
+        {"middle", BLOCK + 192 * PAGE, 128 * PAGE},
+        {"spanning", BLOCK / 2, BLOCK},
+    };
+    uint8_t *m = map_aligned(3 * BLOCK, BLOCK);
+    madvise(m, 3 * BLOCK, MADV_NOHUGEPAGE);
+    uint64_t base = (uint64_t)(uintptr_t)m;
+    for (int src = 0; src < 2; src++) {
+        ptr_pagemap_force_source(src ? PTR_PM_SOURCE_PREAD : PTR_PM_SOURCE_NONE);
+        for (size_t k = 0; k < sizeof pos / sizeof pos[0]; k++)
+            for (int full = 0; full < 2; full++) {
+                madvise(m, 3 * BLOCK, MADV_DONTNEED);
+                if (full)
+                    memset(m, 1, 3 * BLOCK);
+                else
+                    memset(m + pos[k].off, 1, pos[k].len);
+                uint64_t s = base + pos[k].off, e = s + pos[k].len;
+                size_t len = 0;
+                uint64_t first = 0;
+                const uint8_t *b = ptr_residency_capture(s, e, PTR_RES_RELEASE, &first, &len);
+                const char *sn = src ? "pread" : "scan";
+                CHECK(b && decode_residency(b, len, first, &R) == 0, "witness %s %s: capture", pos[k].name, sn);
+                if (!b)
+                    continue;
+                uint64_t nb = ((e - 1) >> 21) - (s >> 21) + 1;
+                CHECK(R.nblocks == nb && R.nlisted == nb, "witness %s %s %s: %llu of %llu blocks listed",
+                      pos[k].name, full ? "full" : "empty", sn, (unsigned long long)R.nlisted,
+                      (unsigned long long)nb);
+                for (uint64_t i = 0; i < R.nlisted && i < nb; i++) {
+                    uint64_t bs = R.listed_block[i] << 21;
+                    unsigned npages = 0, where = 0;
+                    for (unsigned q = 0; q < PPB; q++)
+                        if (R.pages[i][q]) {
+                            npages++;
+                            where = q;
+                        }
+                    uint64_t a = bs + (uint64_t)where * PAGE;
+                    int inside = a >= s && a < e;
+                    int covered = s <= bs && e >= bs + BLOCK;
+                    /* Outside the range when the neighbours are populated and the block is not
+                     * covered; inside otherwise. */
+                    int want_inside = covered || !full;
+                    CHECK(R.kind[i] == PTR_BLOCK_PTE && npages == 1 && inside == want_inside,
+                          "witness %s %s %s: block %llu lists %u pages, witness %s the range",
+                          pos[k].name, full ? "full" : "empty", sn, (unsigned long long)i, npages,
+                          inside ? "inside" : "outside");
+                }
+                /* Nothing populated: nothing listed. */
+                madvise(m, 3 * BLOCK, MADV_DONTNEED);
+                b = ptr_residency_capture(s, e, PTR_RES_RELEASE, &first, &len);
+                CHECK(b && decode_residency(b, len, first, &R) == 0 && R.nlisted == 0,
+                      "witness %s %s: empty blocks unlisted", pos[k].name, sn);
+            }
+    }
+    ptr_pagemap_force_source(PTR_PM_SOURCE_NONE);
+    /* A THP block (D of the shared region): a release of 64 KiB in it lists it HUGE. */
+    if (have_thp) {
+        uint64_t d = (uint64_t)(uintptr_t)region + 3 * BLOCK;
+        size_t hl = 0;
+        uint64_t hf = 0;
+        const uint8_t *hb = ptr_residency_capture(d + 16 * PAGE, d + 32 * PAGE, PTR_RES_RELEASE, &hf, &hl);
+        CHECK(hb && decode_residency(hb, hl, hf, &R) == 0 && R.nlisted == 1 && R.kind[0] == PTR_BLOCK_HUGE,
+              "witness: a release inside a THP block lists it HUGE");
+    }
+    /* A block the program called MADV_FREE on is listed whole; its neighbours keep witnesses. */
+    memset(m, 1, 3 * BLOCK);
+    CHECK(ptr_residency_init() == 0, "ptr_residency_init (the MADV_FREE block set)");
+    ptr_residency_note_lazyfree(base + BLOCK + PAGE, PAGE);
+    size_t len = 0;
+    uint64_t first = 0;
+    const uint8_t *b = ptr_residency_capture(base + BLOCK / 2, base + 3 * BLOCK - PAGE, PTR_RES_RELEASE, &first, &len);
+    if (b && decode_residency(b, len, first, &R) == 0 && R.nlisted == 3) {
+        unsigned n[3] = {0, 0, 0};
+        for (int i = 0; i < 3; i++)
+            for (unsigned q = 0; q < PPB; q++)
+                n[i] += R.pages[i][q];
+        CHECK(n[0] == 1 && n[1] == 512 && n[2] == 1, "lazyfree block listed whole, neighbours by witness (%u, %u, %u pages)",
+              n[0], n[1], n[2]);
+    } else {
+        CHECK(0, "lazyfree block: capture of 3 blocks");
+    }
+    munmap(m, 3 * BLOCK);
+}
 
 static void test_sparse(void)
 {
@@ -443,7 +539,7 @@ static void test_descriptor_robustness(void)
         region[2 * BLOCK + 5 * PAGE] = 9;
         size_t len = 0;
         uint64_t first = 0;
-        const uint8_t *b = ptr_residency_capture(s + 2 * BLOCK, s + 3 * BLOCK, &first, &len);
+        const uint8_t *b = ptr_residency_capture(s + 2 * BLOCK, s + 3 * BLOCK, PTR_RES_FULL, &first, &len);
         int ok = b && decode_residency(b, len, first, &R) == 0 && R.nlisted == 1 && R.pages[0][5] &&
                  R.nruns[0] == 1;
         _exit(ok ? 0 : 1);
@@ -761,6 +857,14 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* The calling thread's CPU time: what a capture costs the program, whatever the load. */
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static void bench(void)
 {
     uint64_t s = (uint64_t)(uintptr_t)region;
@@ -772,23 +876,30 @@ static void bench(void)
         const char *what;
         uint64_t start, end;
         enum ptr_pm_source src;
+        enum ptr_res_form form;
     } cases[] = {
-        {"full 2 MiB block, PAGEMAP_SCAN", s + BLOCK, s + 2 * BLOCK, PTR_PM_SOURCE_NONE},
-        {"1 GiB, 3 pages populated, PAGEMAP_SCAN", sp, sp + (1ull << 30), PTR_PM_SOURCE_NONE},
-        {"every-4th-page block (128 runs), PAGEMAP_SCAN", s, s + BLOCK, PTR_PM_SOURCE_NONE},
-        {"full 2 MiB block, pread fallback", s + BLOCK, s + 2 * BLOCK, PTR_PM_SOURCE_PREAD},
-        {"full 2 MiB block, mincore fallback", s + BLOCK, s + 2 * BLOCK, PTR_PM_SOURCE_MINCORE},
+        {"full 2 MiB block, PAGEMAP_SCAN", s + BLOCK, s + 2 * BLOCK, PTR_PM_SOURCE_NONE, PTR_RES_FULL},
+        {"1 GiB, 3 pages populated, PAGEMAP_SCAN", sp, sp + (1ull << 30), PTR_PM_SOURCE_NONE, PTR_RES_FULL},
+        {"every-4th-page block (128 runs), PAGEMAP_SCAN", s, s + BLOCK, PTR_PM_SOURCE_NONE, PTR_RES_FULL},
+        {"full 2 MiB block, pread fallback", s + BLOCK, s + 2 * BLOCK, PTR_PM_SOURCE_PREAD, PTR_RES_FULL},
+        {"full 2 MiB block, mincore fallback", s + BLOCK, s + 2 * BLOCK, PTR_PM_SOURCE_MINCORE, PTR_RES_FULL},
+        {"witness: full block covered, PAGEMAP_SCAN", s + BLOCK, s + 2 * BLOCK, PTR_PM_SOURCE_NONE, PTR_RES_RELEASE},
+        {"witness: 64 KiB inside a full block, PAGEMAP_SCAN", s + BLOCK + 64 * PAGE, s + BLOCK + 80 * PAGE, PTR_PM_SOURCE_NONE, PTR_RES_RELEASE},
+        {"witness: 1 GiB, 3 pages populated, PAGEMAP_SCAN", sp, sp + (1ull << 30), PTR_PM_SOURCE_NONE, PTR_RES_RELEASE},
+        {"witness: full block covered, pread", s + BLOCK, s + 2 * BLOCK, PTR_PM_SOURCE_PREAD, PTR_RES_RELEASE},
+        {"witness: 64 KiB inside a full block, pread", s + BLOCK + 64 * PAGE, s + BLOCK + 80 * PAGE, PTR_PM_SOURCE_PREAD, PTR_RES_RELEASE},
+        {"witness: 64 KiB, rest of block empty, pread", s + 2 * BLOCK, s + 2 * BLOCK + 16 * PAGE, PTR_PM_SOURCE_PREAD, PTR_RES_RELEASE},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         ptr_pagemap_force_source(cases[k].src);
         int reps = cases[k].src == PTR_PM_SOURCE_NONE ? n : n / 10;
-        double t0 = now_s();
+        double t0 = now_s(), c0 = cpu_s();
         for (int i = 0; i < reps; i++)
-            if (!ptr_residency_capture(cases[k].start, cases[k].end, &first, &len))
+            if (!ptr_residency_capture(cases[k].start, cases[k].end, cases[k].form, &first, &len))
                 failures++;
-        double t1 = now_s();
-        printf("bench: %-48s %8.2f us/call (%d calls, %zu bytes)\n", cases[k].what,
-               (t1 - t0) / reps * 1e6, reps, len);
+        double t1 = now_s(), c1 = cpu_s();
+        printf("bench: %-52s %8.2f us/call, CPU %8.2f (%d calls, %zu bytes)\n", cases[k].what,
+               (t1 - t0) / reps * 1e6, (c1 - c0) / reps * 1e6, reps, len);
     }
     ptr_pagemap_force_source(PTR_PM_SOURCE_NONE);
     uint8_t *big = mmap(NULL, 50ull << 30, PROT_READ | PROT_WRITE,
@@ -801,7 +912,7 @@ static void bench(void)
     big[0] = 1;
     double t0 = now_s();
     for (int i = 0; i < 100; i++)
-        ptr_residency_capture(b, b + (50ull << 30), &first, &len);
+        ptr_residency_capture(b, b + (50ull << 30), PTR_RES_FULL, &first, &len);
     printf("bench: %-48s %8.2f us/call (100 calls)\n", "50 GiB, 1 page populated, PAGEMAP_SCAN",
            (now_s() - t0) / 100 * 1e6);
     munmap(big, 50ull << 30);
@@ -833,6 +944,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     make_region();
     test_residency();
+    test_witnesses();
     test_sparse();
     test_batching();
     test_descriptor_robustness();

@@ -1,5 +1,5 @@
 /*
- * ptreclaim trace format, version 2 — the single source of truth for record layouts.
+ * ptreclaim trace format, version 3 — the single source of truth for record layouts.
  *
  * Included by the recorder (Sources/recorder, C, built with cc) and by the Swift reader
  * (module CPTFormat). docs/trace-format.md explains the same layout in prose; when the two
@@ -89,6 +89,16 @@
  *       kind BITMAP: 64 bytes, page p populated when bit (p % 8) of byte p / 8 is set (never
  *                  all zero); a PTE block, for fragmented blocks where the runs are longer.
  *   A page is "populated" when pagemap reports it present or swapped.
+ *   WITNESS PAGES (version 3): a block is listed iff it has a populated page (or is HUGE), and
+ *   every page listed is populated, but the pages listed are not always all of them. For the
+ *   RELEASE calls — MUNMAP, MMAP with MAP_FIXED, BRK and SBRK shrinking, and MADVISE (not
+ *   posix_madvise) with MADV_DONTNEED or MADV_DONTNEED_LOCKED — a PTE block lists one witness:
+ *   a populated page outside the call's range when the block has one, else one inside it. Every
+ *   other residency block (MREMAP, the other advices, PROCESS_MADVISE), every block the process
+ *   called MADV_FREE on (all blocks once more than 2048 were), and every block under
+ *   PTRECLAIM_RESIDENCY_FULL=1 (header "options" residency_full=1) lists every populated page,
+ *   as in version 2. docs/residency.md says why
+ *   the witness is all the model needs at a release. Version 2 lists every populated page.
  *   PREVIOUS POPULATION of a block: its population in the last residency block of this file
  *   whose call record covered it (HUGE counts as all 512 pages populated) — but only when that
  *   residency block listed it. After each call record with a residency block, every block in
@@ -172,8 +182,9 @@
 #define PTR_MAGIC "PTRCLAIM"
 #define PTR_MAGIC_LEN 8
 /* Version 2 is the first released layout; version 1 was a pre-release layout, never shipped,
- * that no reader accepts. */
-#define PTR_FORMAT_VERSION 2
+ * that no reader accepts. Version 3 has version 2's layouts; only what a release call's
+ * RESIDENCY block lists changed (WITNESS PAGES below). Readers read both alike. */
+#define PTR_FORMAT_VERSION 3
 #define PTR_FILE_HEADER_LEN 12
 
 /* Record types (tag bits 0-5). */
@@ -262,6 +273,11 @@ enum ptr_exit_reason {
 #define PTR_ENV_FOLLOW_FORK "PTRECLAIM_FOLLOW_FORK" /* 1 (default) = children write FILE.<pid> */
 #define PTR_ENV_FOLLOW_EXEC "PTRECLAIM_FOLLOW_EXEC" /* 1 (default) = exec'd images write a trace */
 #define PTR_ENV_PROBE "PTRECLAIM_PROBE"             /* 1 (default) = run the kernel-policy probe */
+/* 1 = every residency block lists every populated page (default 0: release calls list one
+ * witness page per block, see RESIDENCY below). */
+#define PTR_ENV_RESIDENCY_FULL "PTRECLAIM_RESIDENCY_FULL"
+/* 0 = never use the PAGEMAP_SCAN ioctl: read /proc/self/pagemap as before Linux 6.7 (default 1). */
+#define PTR_ENV_PAGEMAP_SCAN "PTRECLAIM_PAGEMAP_SCAN"
 /* Set by the recorder, not the user: the pid of the process that owned the trace when it handed
  * its environment on (exec hooks, and its own environ for posix_spawn/system children). An image
  * started with another pid is a spawned child: it records only when following forks. */

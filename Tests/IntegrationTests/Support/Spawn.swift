@@ -130,6 +130,19 @@ final class Spawned {
                          seconds: Date().timeIntervalSince(started))
     }
 
+    /// The first stdout line starting with `prefix`, split into words; nil if the child exits
+    /// or `timeout` seconds pass first.
+    func waitForLine(_ prefix: String, timeout: Double = 30) -> [Substring]? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline, !poll() {
+            if let line = stdoutText().split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) {
+                return line.split(separator: " ")
+            }
+            usleep(2000)
+        }
+        return nil
+    }
+
     func stdoutText() -> String { (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "" }
     func stderrText() -> String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
 
